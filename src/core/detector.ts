@@ -22,11 +22,25 @@ export interface DetectorReport<M extends Record<string, string>> {
   evidence?: Evidence;
 }
 
+/** How an import policy judged one global, and which entry decided it. */
+export interface ImportVerdict {
+  verdict: 'allow' | 'deny' | 'unknown';
+  /** The deciding entry, e.g. `allow:collections.OrderedDict`, `deny:os`, or `none`. */
+  rule: string;
+  reason?: string;
+}
+
+/** Judges pickle globals; implemented by the policy layer from data files. */
+export interface ImportPolicy {
+  judge(module: string, name: string): ImportVerdict;
+}
+
 /** Options every detector may read. */
 export interface DetectorOptions {
   /** `--strict`: unknown imports count as high rather than medium. */
   strict: boolean;
   limits: Limits;
+  picklePolicy: ImportPolicy;
 }
 
 /** Handed to `run()`: where the input came from and how to report. */

@@ -1,0 +1,25 @@
+import type { Detector } from '../core/detector.js';
+import unscanned from './file/unscanned.js';
+import numpyObjectArray from './model/numpy-object-array.js';
+import pickleGlobals from './model/pickle-globals.js';
+import pickleIntegrity from './model/pickle-integrity.js';
+import torchscriptCode from './model/torchscript-code.js';
+import zipAnomalies from './model/zip-anomalies.js';
+
+/** Every detector, in one explicit list; presets are derived from it. */
+export const allDetectors: readonly Detector<any, any>[] = [
+  pickleGlobals,
+  pickleIntegrity,
+  zipAnomalies,
+  numpyObjectArray,
+  torchscriptCode,
+  unscanned,
+];
+
+/** Detectors `antidote scan` runs: everything offline and safe (no network, never executes artifacts). */
+export const scanDetectors: readonly Detector<any, any>[] = allDetectors.filter((d) => !d.requires.network && !d.requires.unsafe);
+
+/** Detectors by family (the first path segment of their id: `model`, `file`). */
+export function detectorsInFamily(family: string): Detector<any, any>[] {
+  return allDetectors.filter((d) => d.id.startsWith(`${family}/`));
+}

@@ -1,0 +1,15 @@
+/**
+ * antidote's library API: everything the CLI does is callable from here.
+ * Layers (arrows point down): cli -> scan -> detectors -> readers/policy/report -> core.
+ */
+export * from './core/index.js';
+export { scan, sha256Of, type ScanOptions, type ScanProgress } from './scan/scan.js';
+export { allDetectors, scanDetectors, detectorsInFamily } from './detectors/registry.js';
+export { loadPicklePolicy, readPolicyFile, validatePolicyFile, PicklePolicy, DEFAULT_PICKLE_POLICY_PATH } from './policy/pickle-policy.js';
+export type { PicklePolicyFile, PolicyEntry } from './policy/pickle-policy.js';
+export { disassemblePickle, sniffPickle } from './readers/pickle/index.js';
+export type { PickleAnalysis, PickleImport, PickleCall, PickleIssue, GlobalRef } from './readers/pickle/index.js';
+export { renderReport, REPORT_FORMATS, type ReportFormat } from './report/index.js';
+export { parseResult } from './report/json.js';
+export { main as runCli } from './cli/main.js';
+export { VERSION } from './version.js';

@@ -1,0 +1,967 @@
+import type { ByteSource } from '../../core/byte-source.js';
+import type { Limits } from '../../core/limits.js';
+import { HIGHEST_PROTOCOL, OPCODES, type OpcodeInfo } from './opcodes.js';
+
+/*
+ * A streaming pickle disassembler that never executes anything. It walks the opcode stream the way CPython's
+ * `_pickle.c` Unpickler does, but instead of objects it keeps a small symbolic model of the stack and memo:
+ * enough to resolve STACK_GLOBAL module/name strings (also when they come from the memo), to know which
+ * global each REDUCE/NEWOBJ/INST/OBJ/BUILD calls, and to follow `getattr(__import__('os'), 'system')` chains.
+ * Large byte and string payloads (tensor data in legacy checkpoints) are skipped by position, never buffered.
+ *
+ * After a corrupt opcode it keeps what it saw, records the corruption, and resynchronises on the next
+ * plausible pickle start: the nullifAI technique (2025) puts a payload at the start of a stream and breaks
+ * the stream right after it, so the loader runs the payload and then fails, while scanners that give up on
+ * the first error report nothing.
+ */
+
+/** Bytes read from the source at a time; large enough that positioned reads cost nothing per opcode. */
+const CHUNK_SIZE = 4 * 1024 * 1024;
+/** Items kept per symbolic tuple/list/dict: resolving calls needs only the first few arguments. */
+const MAX_CONTAINER_ITEMS = 16;
+/** Distinct (global, opcode) records kept per stream; past this, repeats only count (memory bound). */
+const MAX_DISTINCT_RECORDS = 100_000;
+/** Nested pickles (joblib object arrays inside a joblib stream) followed recursively at most this deep. */
+const MAX_NESTED_PICKLES = 8;
+/** Longest protocol-0 text line (INT, GET, GLOBAL module names...) before the stream counts as corrupt. */
+const MAX_LINE_LENGTH = 64 * 1024;
+
+/** A global reference: what `find_class(module, name)` would import. */
+export interface GlobalRef {
+  module: string;
+  name: string;
+  /** True when module or name could not be resolved to constant strings (computed at load time). */
+  dynamic?: boolean;
+  /** How the reference was formed when not by a GLOBAL/STACK_GLOBAL opcode, e.g. `getattr`. */
+  via?: string;
+}
+
+/** One import seen in the stream (deduplicated by module, name and opcode; `count` says how often). */
+export interface PickleImport extends GlobalRef {
+  opcode: string;
+  offset: number;
+  pickleIndex: number;
+  count: number;
+  /** Seen after a corruption, in a stretch found by resynchronising. */
+  afterCorruption: boolean;
+}
+
+/** One call of a global (REDUCE, NEWOBJ, NEWOBJ_EX, INST, OBJ) or state application (BUILD). */
+export interface PickleCall {
+  /** The called global; null when the callable is not a resolvable global (e.g. the result of another call). */
+  callee: GlobalRef | null;
+  opcode: string;
+  offset: number;
+  pickleIndex: number;
+  count: number;
+  afterCorruption: boolean;
+  /** First string arguments, for evidence (`os.system('curl ...')`). */
+  args?: string[];
+}
+
+/** A structural problem: the stream would make CPython raise here (or it is cut short). */
+export interface PickleIssue {
+  kind: 'invalid-opcode' | 'truncated' | 'stack-underflow' | 'memo-missing' | 'bad-operand' | 'bad-protocol' | 'limit';
+  message: string;
+  offset: number;
+  pickleIndex: number;
+  opcode?: string;
+  /** Name of the limit for kind 'limit'. */
+  limit?: string;
+}
+
+/** Everything learned from one pickle stream (possibly several pickles back to back). */
+export interface PickleAnalysis {
+  /** Pickles that reached STOP. */
+  completePickles: number;
+  /** Pickles started (including ones cut short and ones found by resynchronising). */
+  startedPickles: number;
+  /** Highest PROTO seen (0 when none). */
+  protocol: number;
+  opcodes: number;
+  imports: PickleImport[];
+  calls: PickleCall[];
+  issues: PickleIssue[];
+  /** BINPERSID/PERSID count: torch uses persistent ids for tensor storages. */
+  persistentIds: number;
+  /** Byte offset just after the last complete pickle (or where parsing stopped). */
+  endOffset: number;
+  /** Bytes after the last pickle that are not themselves a pickle (legacy torch storage data, padding). */
+  trailingBytes: number;
+  /** Stretches skipped because a nested format made the rest unparseable (kept for honesty in reports). */
+  unscannedBytes: number;
+  /** Protocol-5 out-of-band buffers referenced (the loader needs them supplied; unusual in model files). */
+  outOfBandBuffers: number;
+}
+
+/** Options for {@link disassemblePickle}. */
+export interface DisassembleOptions {
+  limits: Limits;
+  /** Start offset in the source (npy object arrays start after their header). */
+  start?: number;
+  /**
+   * How many pickles a loader reads back to back: 1 for `pickle.load`, 5 for legacy torch. Pickles after
+   * these are still scanned when present, so this only affects what counts as trailing data.
+   */
+  expectedPickles?: number;
+}
+
+// ---- symbolic values -------------------------------------------------------------------------------------
+
+type Value =
+  | { t: 'other' }
+  | { t: 'str'; v: string }
+  | { t: 'longstr' }
+  | { t: 'int'; v: number }
+  | { t: 'global'; g: GlobalRef }
+  | { t: 'call'; callee: Value; args: Value | null }
+  | { t: 'seq'; kind: 'tuple' | 'list' | 'set'; items: Value[] }
+  | { t: 'dict'; entries: [Value, Value][] }
+  | { t: 'module'; name: string };
+
+const OTHER: Value = { t: 'other' };
+const LONGSTR: Value = { t: 'longstr' };
+const SMALL_INTS: Value[] = Array.from({ length: 256 }, (_, v) => ({ t: 'int', v }));
+
+function intValue(v: number): Value {
+  return v >= 0 && v < 256 ? SMALL_INTS[v]! : { t: 'int', v };
+}
+
+/** Thrown inside the disassembler only; caught at its boundary and turned into a PickleIssue. */
+class StreamError {
+  constructor(
+    readonly kind: PickleIssue['kind'],
+    readonly message: string,
+    readonly offset: number,
+    readonly limit?: string,
+  ) {}
+}
+
+// ---- buffered positioned reader --------------------------------------------------------------------------
+
+class Reader {
+  private buf: Buffer = Buffer.alloc(0);
+  private bufStart = 0;
+  pos: number;
+
+  constructor(
+    private readonly source: ByteSource,
+    start: number,
+  ) {
+    this.pos = start;
+  }
+
+  get size(): number {
+    return this.source.size;
+  }
+
+  /** Make `n` bytes at `pos` available in `buf`; returns the index of `pos` in `buf`. */
+  private ensure(n: number): number {
+    const rel = this.pos - this.bufStart;
+    if (rel >= 0 && rel + n <= this.buf.length) return rel;
+    if (this.pos + n > this.source.size) {
+      throw new StreamError('truncated', `stream ends inside an operand (needs ${n} bytes)`, this.pos);
+    }
+    this.buf = this.source.read(this.pos, Math.max(n, CHUNK_SIZE));
+    this.bufStart = this.pos;
+    return 0;
+  }
+
+  atEnd(): boolean {
+    return this.pos >= this.source.size;
+  }
+
+  u8(): number {
+    const i = this.ensure(1);
+    this.pos += 1;
+    return this.buf[i]!;
+  }
+
+  peek(): number | undefined {
+    if (this.pos >= this.source.size) return undefined;
+    const i = this.ensure(1);
+    return this.buf[i];
+  }
+
+  u16(): number {
+    const i = this.ensure(2);
+    this.pos += 2;
+    return this.buf.readUInt16LE(i);
+  }
+
+  i32(): number {
+    const i = this.ensure(4);
+    this.pos += 4;
+    return this.buf.readInt32LE(i);
+  }
+
+  u32(): number {
+    const i = this.ensure(4);
+    this.pos += 4;
+    return this.buf.readUInt32LE(i);
+  }
+
+  u64(): number {
+    const i = this.ensure(8);
+    this.pos += 8;
+    const v = this.buf.readBigUInt64LE(i);
+    return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v);
+  }
+
+  bytes(n: number): Buffer {
+    const i = this.ensure(n);
+    this.pos += n;
+    return this.buf.subarray(i, i + n);
+  }
+
+  /** Skip `n` bytes without reading them (payloads we do not need). */
+  skip(n: number): void {
+    if (this.pos + n > this.source.size) {
+      throw new StreamError('truncated', `stream ends inside a ${n}-byte payload`, this.pos);
+    }
+    this.pos += n;
+  }
+
+  /** A protocol-0 text line without its newline (CPython requires the newline), as raw bytes. */
+  line(): Buffer {
+    const start = this.pos;
+    const want = Math.min(MAX_LINE_LENGTH + 1, this.source.size - start);
+    if (want <= 0) throw new StreamError('truncated', 'stream ends inside a text line', start);
+    const rel = this.ensure(want);
+    const nl = this.buf.indexOf(0x0a, rel);
+    if (nl < 0 || nl >= rel + want) {
+      if (want <= MAX_LINE_LENGTH) throw new StreamError('truncated', 'stream ends inside a text line', start);
+      throw new StreamError('bad-operand', `text operand longer than ${MAX_LINE_LENGTH} bytes`, start);
+    }
+    this.pos = start + (nl - rel) + 1;
+    return this.buf.subarray(rel, nl);
+  }
+
+  /** Index of the next occurrence of any candidate restart byte pattern at or after `from`, or -1. */
+  findRestart(from: number, maxScan: number): number {
+    const end = Math.min(this.source.size, from + maxScan);
+    let at = from;
+    while (at < end) {
+      const window = this.source.read(at, Math.min(CHUNK_SIZE, end - at) + 1);
+      if (window.length < 2) return -1;
+      for (let i = 0; i < window.length - 1; i++) {
+        const b = window[i]!;
+        const next = window[i + 1]!;
+        // PROTO 2..5 starts every binary pickle; `c` + identifier byte starts a protocol 0/1 GLOBAL.
+        if (b === 0x80 && next >= 2 && next <= HIGHEST_PROTOCOL) return at + i;
+        if (b === 0x63 /* c */ && isIdentStart(next) && looksLikeGlobalLine(window, i + 1)) return at + i;
+      }
+      at += window.length - 1;
+    }
+    return -1;
+  }
+}
+
+function isIdentStart(b: number): boolean {
+  return (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || b === 0x5f;
+}
+
+function isIdentByte(b: number): boolean {
+  return isIdentStart(b) || (b >= 0x30 && b <= 0x39) || b === 0x2e;
+}
+
+/** `module\nname\n` with identifier characters only: the shape of a GLOBAL operand. */
+function looksLikeGlobalLine(window: Buffer, from: number): boolean {
+  let i = from;
+  let newlines = 0;
+  for (; i < window.length && i - from < 256; i++) {
+    const b = window[i]!;
+    if (b === 0x0a) {
+      newlines += 1;
+      if (newlines === 2) return true;
+      continue;
+    }
+    if (!isIdentByte(b)) return false;
+  }
+  return false;
+}
+
+// ---- the disassembler -----------------------------------------------------------------------------------
+
+/** Strings decode as CPython does for the opcode; only short ones are kept (module and attribute names). */
+function strFromBytes(bytes: Buffer, utf8: boolean): Value {
+  return { t: 'str', v: utf8 ? bytes.toString('utf8') : bytes.toString('latin1') };
+}
+
+/** Parse a protocol-0 STRING operand: a Python repr with quotes. Escapes are kept literally (names have none). */
+function parseStringRepr(text: string): string | null {
+  const t = text.trimEnd();
+  if (t.length >= 2 && (t[0] === "'" || t[0] === '"') && t[t.length - 1] === t[0]) return t.slice(1, -1);
+  return null;
+}
+
+/** Resolve a value to a dotted module path when it denotes a module or class (for getattr chains). */
+function dottedPath(v: Value): string | null {
+  if (v.t === 'module') return v.name;
+  if (v.t === 'global' && !v.g.dynamic) return `${v.g.module}.${v.g.name}`;
+  return null;
+}
+
+const IMPORTERS = new Set(['builtins.__import__', '__builtin__.__import__', 'importlib.import_module']);
+const GETATTRS = new Set(['builtins.getattr', '__builtin__.getattr']);
+
+interface PickleState {
+  stack: Value[];
+  marks: number[];
+  memo: Map<number, Value>;
+  index: number;
+}
+
+/** Disassemble every pickle in `source` from `options.start`; never throws for any input. */
+export function disassemblePickle(source: ByteSource, options: DisassembleOptions): PickleAnalysis {
+  const d = new Disassembler(source, options);
+  d.run();
+  return d.result;
+}
+
+class Disassembler {
+  readonly result: PickleAnalysis;
+  private readonly reader: Reader;
+  private readonly limits: Limits;
+  private readonly expected: number;
+  private readonly importIndex = new Map<string, PickleImport>();
+  private readonly callIndex = new Map<string, PickleCall>();
+  private afterCorruption = false;
+  private nesting = 0;
+  private opcodeBudget: number;
+
+  constructor(source: ByteSource, options: DisassembleOptions) {
+    this.reader = new Reader(source, options.start ?? 0);
+    this.limits = options.limits;
+    this.expected = options.expectedPickles ?? 1;
+    this.opcodeBudget = options.limits.maxOpcodes;
+    this.result = {
+      completePickles: 0,
+      startedPickles: 0,
+      protocol: 0,
+      opcodes: 0,
+      imports: [],
+      calls: [],
+      issues: [],
+      persistentIds: 0,
+      endOffset: this.reader.pos,
+      trailingBytes: 0,
+      unscannedBytes: 0,
+      outOfBandBuffers: 0,
+    };
+  }
+
+  run(): void {
+    const r = this.reader;
+    const size = r.size;
+    while (!r.atEnd()) {
+      if (this.result.startedPickles >= this.limits.maxPicklesPerStream) {
+        this.issue('limit', `more than ${this.limits.maxPicklesPerStream} pickles in one stream`, r.pos, undefined, 'maxPicklesPerStream');
+        this.result.unscannedBytes += size - r.pos;
+        return;
+      }
+      const start = r.pos;
+      const importsBefore = this.result.imports.length;
+      const outcome = this.parseOne();
+      if (outcome === 'stop') {
+        this.result.endOffset = r.pos;
+        continue;
+      }
+      if (outcome === 'limit') {
+        this.result.unscannedBytes += size - r.pos;
+        return;
+      }
+      const failure = this.lastFailure;
+      const sawImports = this.result.imports.length > importsBefore;
+      let from: number;
+      if (!sawImports && (this.afterCorruption || this.result.completePickles >= this.expected)) {
+        // Bytes that do not parse and import nothing are not a pickle: after the pickles a loader reads
+        // they are trailing data (legacy torch storages, padding); after a corruption they are a false
+        // restart. Neither is a finding of its own, so the attempt is forgotten.
+        this.forgetAttempt(failure);
+        if (!this.afterCorruption) {
+          this.result.trailingBytes = size - start;
+          return;
+        }
+        from = start + 1;
+      } else {
+        this.afterCorruption = true;
+        from = Math.max(start, failure?.offset ?? start) + 1;
+      }
+      const restart = r.findRestart(from, this.limits.maxResyncScan);
+      if (restart < 0) {
+        const scanned = Math.min(size, from + this.limits.maxResyncScan);
+        if (scanned < size) {
+          this.issue('limit', `no pickle restart found within ${this.limits.maxResyncScan} bytes after a corruption`, from, undefined, 'maxResyncScan');
+          this.result.unscannedBytes += size - scanned;
+        }
+        return;
+      }
+      r.pos = restart;
+    }
+  }
+
+  /** Undo the bookkeeping of a parse attempt that turned out not to be a pickle. */
+  private forgetAttempt(failure: PickleIssue | undefined): void {
+    if (failure && this.result.issues[this.result.issues.length - 1] === failure) this.result.issues.pop();
+    this.result.startedPickles -= 1;
+  }
+
+  private lastFailure: PickleIssue | undefined;
+
+  private issue(kind: PickleIssue['kind'], message: string, offset: number, opcode?: string, limit?: string): void {
+    const issue: PickleIssue = { kind, message, offset, pickleIndex: Math.max(0, this.result.startedPickles - 1) };
+    if (opcode) issue.opcode = opcode;
+    if (limit) issue.limit = limit;
+    this.result.issues.push(issue);
+    this.lastFailure = issue;
+  }
+
+  /** Parse one pickle from the current position to its STOP. */
+  private parseOne(): 'stop' | 'error' | 'limit' {
+    const index = this.result.startedPickles++;
+    const state: PickleState = { stack: [], marks: [], memo: new Map(), index };
+    this.lastFailure = undefined;
+    let opOffset = this.reader.pos;
+    let info: OpcodeInfo | undefined;
+    try {
+      for (;;) {
+        opOffset = this.reader.pos;
+        if (this.reader.atEnd()) {
+          throw new StreamError('truncated', 'stream ends before STOP', opOffset);
+        }
+        const code = this.reader.u8();
+        info = OPCODES[code];
+        if (info === undefined) {
+          throw new StreamError('invalid-opcode', `invalid opcode 0x${code.toString(16).padStart(2, '0')}`, opOffset);
+        }
+        if (--this.opcodeBudget < 0) {
+          throw new StreamError('limit', `more than ${this.limits.maxOpcodes} opcodes`, opOffset, 'maxOpcodes');
+        }
+        this.result.opcodes += 1;
+        if (this.step(code, info, state, opOffset)) {
+          this.result.completePickles += 1;
+          return 'stop';
+        }
+      }
+    } catch (error) {
+      if (error instanceof StreamError) {
+        this.issue(error.kind, error.message, error.offset, info?.name, error.limit);
+        return error.kind === 'limit' ? 'limit' : 'error';
+      }
+      // Anything else is a bug in the disassembler; still never escape the boundary.
+      this.issue('bad-operand', `internal error while reading: ${String(error)}`, opOffset, info?.name);
+      return 'error';
+    }
+  }
+
+  private push(state: PickleState, value: Value, offset: number): void {
+    if (state.stack.length >= this.limits.maxStackDepth) {
+      throw new StreamError('limit', `stack deeper than ${this.limits.maxStackDepth}`, offset, 'maxStackDepth');
+    }
+    state.stack.push(value);
+  }
+
+  private pop(state: PickleState, offset: number, op: string): Value {
+    const fence = state.marks.length > 0 ? state.marks[state.marks.length - 1]! : 0;
+    if (state.stack.length <= fence) throw new StreamError('stack-underflow', `${op} on an empty stack`, offset);
+    return state.stack.pop()!;
+  }
+
+  private top(state: PickleState, offset: number, op: string): Value {
+    const fence = state.marks.length > 0 ? state.marks[state.marks.length - 1]! : 0;
+    if (state.stack.length <= fence) throw new StreamError('stack-underflow', `${op} on an empty stack`, offset);
+    return state.stack[state.stack.length - 1]!;
+  }
+
+  private popMark(state: PickleState, offset: number, op: string): Value[] {
+    const mark = state.marks.pop();
+    if (mark === undefined) throw new StreamError('stack-underflow', `${op} without a MARK`, offset);
+    return state.stack.splice(mark);
+  }
+
+  private readString(info: OpcodeInfo, utf8: boolean): Value {
+    const r = this.reader;
+    let length: number;
+    if (info.arg === 'len1') length = r.u8();
+    else if (info.arg === 'len4') length = r.u32();
+    else if (info.arg === 'len4s') {
+      length = r.i32();
+      if (length < 0) throw new StreamError('bad-operand', `${info.name} with negative length`, r.pos - 4);
+    } else length = r.u64();
+    if (length > this.limits.maxStringLength) {
+      r.skip(length);
+      return LONGSTR;
+    }
+    return strFromBytes(r.bytes(length), utf8);
+  }
+
+  private skipSized(info: OpcodeInfo): void {
+    const r = this.reader;
+    let length: number;
+    if (info.arg === 'len1') length = r.u8();
+    else if (info.arg === 'len4') length = r.u32();
+    else if (info.arg === 'len4s') {
+      length = r.i32();
+      if (length < 0) throw new StreamError('bad-operand', `${info.name} with negative length`, r.pos - 4);
+    } else length = r.u64();
+    r.skip(length);
+  }
+
+  private memoPut(state: PickleState, key: number, value: Value, offset: number): void {
+    if (!state.memo.has(key) && state.memo.size >= this.limits.maxMemo) {
+      throw new StreamError('limit', `memo larger than ${this.limits.maxMemo} entries`, offset, 'maxMemo');
+    }
+    state.memo.set(key, value);
+  }
+
+  private memoGet(state: PickleState, key: number, offset: number): Value {
+    const value = state.memo.get(key);
+    if (value === undefined) throw new StreamError('memo-missing', `memo key ${key} not found`, offset);
+    return value;
+  }
+
+  private recordImport(g: GlobalRef, opcode: string, offset: number, pickleIndex: number): void {
+    const key = `${g.module}\u0000${g.name}\u0000${opcode}\u0000${g.via ?? ''}`;
+    const existing = this.importIndex.get(key);
+    if (existing) {
+      existing.count += 1;
+      return;
+    }
+    if (this.importIndex.size >= MAX_DISTINCT_RECORDS) return;
+    const record: PickleImport = { ...g, opcode, offset, pickleIndex, count: 1, afterCorruption: this.afterCorruption };
+    this.importIndex.set(key, record);
+    this.result.imports.push(record);
+  }
+
+  private recordCall(callee: Value, args: Value | null, opcode: string, offset: number, pickleIndex: number): void {
+    const g = callee.t === 'global' ? callee.g : null;
+    const key = g ? `${g.module}\u0000${g.name}\u0000${opcode}` : `?\u0000${opcode}`;
+    const existing = this.callIndex.get(key);
+    if (existing) {
+      existing.count += 1;
+      return;
+    }
+    if (this.callIndex.size >= MAX_DISTINCT_RECORDS) return;
+    const record: PickleCall = { callee: g, opcode, offset, pickleIndex, count: 1, afterCorruption: this.afterCorruption };
+    const strings = stringArgs(args);
+    if (strings.length > 0) record.args = strings;
+    this.callIndex.set(key, record);
+    this.result.calls.push(record);
+  }
+
+  /** The value a call produces; `getattr`/`__import__` on known values resolve to new references. */
+  private callResult(callee: Value, args: Value | null, offset: number, pickleIndex: number): Value {
+    const g = callee.t === 'global' ? callee.g : null;
+    if (g && args && args.t === 'seq') {
+      const qualified = `${g.module}.${g.name}`;
+      const first = args.items[0];
+      if (IMPORTERS.has(qualified) && first?.t === 'str') return { t: 'module', name: first.v };
+      if (GETATTRS.has(qualified) && first && args.items[1]?.t === 'str') {
+        const base = dottedPath(first);
+        const attr = (args.items[1] as { v: string }).v;
+        if (base) {
+          const ref: GlobalRef = { module: base, name: attr, via: 'getattr' };
+          this.recordImport(ref, 'REDUCE', offset, pickleIndex);
+          return { t: 'global', g: ref };
+        }
+      }
+    }
+    return { t: 'call', callee, args };
+  }
+
+  /** Execute one opcode symbolically; returns true on STOP. */
+  private step(code: number, info: OpcodeInfo, state: PickleState, offset: number): boolean {
+    const r = this.reader;
+    const op = info.name;
+    switch (op) {
+      case 'MARK':
+        if (state.marks.length >= this.limits.maxStackDepth) {
+          throw new StreamError('limit', `more than ${this.limits.maxStackDepth} nested MARKs`, offset, 'maxStackDepth');
+        }
+        state.marks.push(state.stack.length);
+        return false;
+      case 'STOP':
+        this.pop(state, offset, op);
+        return true;
+      case 'POP': {
+        const mark = state.marks[state.marks.length - 1];
+        if (mark !== undefined && mark === state.stack.length) state.marks.pop();
+        else this.pop(state, offset, op);
+        return false;
+      }
+      case 'POP_MARK':
+        this.popMark(state, offset, op);
+        return false;
+      case 'DUP':
+        this.push(state, this.top(state, offset, op), offset);
+        return false;
+      case 'FLOAT':
+      case 'LONG':
+        r.line();
+        this.push(state, OTHER, offset);
+        return false;
+      case 'INT': {
+        const text = r.line().toString('latin1').trim();
+        const n = Number.parseInt(text, 10);
+        this.push(state, Number.isSafeInteger(n) ? intValue(n) : OTHER, offset);
+        return false;
+      }
+      case 'BININT':
+        this.push(state, intValue(r.i32()), offset);
+        return false;
+      case 'BININT1':
+        this.push(state, intValue(r.u8()), offset);
+        return false;
+      case 'BININT2':
+        this.push(state, intValue(r.u16()), offset);
+        return false;
+      case 'LONG1':
+      case 'LONG4':
+        this.skipSized(info);
+        this.push(state, OTHER, offset);
+        return false;
+      case 'BINFLOAT':
+        r.skip(8);
+        this.push(state, OTHER, offset);
+        return false;
+      case 'NONE':
+      case 'NEWTRUE':
+      case 'NEWFALSE':
+        this.push(state, OTHER, offset);
+        return false;
+      case 'PERSID':
+        r.line();
+        this.result.persistentIds += 1;
+        this.push(state, OTHER, offset);
+        return false;
+      case 'BINPERSID':
+        this.pop(state, offset, op);
+        this.result.persistentIds += 1;
+        this.push(state, OTHER, offset);
+        return false;
+      case 'STRING': {
+        const text = parseStringRepr(r.line().toString('latin1'));
+        if (text === null) throw new StreamError('bad-operand', 'STRING operand is not a quoted string', offset);
+        this.push(state, { t: 'str', v: text }, offset);
+        return false;
+      }
+      case 'UNICODE':
+        this.push(state, { t: 'str', v: r.line().toString('latin1') }, offset);
+        return false;
+      case 'BINSTRING':
+      case 'SHORT_BINSTRING':
+        // Python 3 decodes these as str (encoding='ASCII' by default), so they can feed STACK_GLOBAL.
+        this.push(state, this.readString(info, false), offset);
+        return false;
+      case 'BINUNICODE':
+      case 'SHORT_BINUNICODE':
+      case 'BINUNICODE8':
+        this.push(state, this.readString(info, true), offset);
+        return false;
+      case 'BINBYTES':
+      case 'SHORT_BINBYTES':
+      case 'BINBYTES8':
+      case 'BYTEARRAY8':
+        this.skipSized(info);
+        this.push(state, OTHER, offset);
+        return false;
+      case 'APPEND': {
+        const value = this.pop(state, offset, op);
+        const list = this.top(state, offset, op);
+        if (list.t === 'seq' && list.items.length < MAX_CONTAINER_ITEMS) list.items.push(value);
+        return false;
+      }
+      case 'APPENDS':
+      case 'ADDITEMS': {
+        const items = this.popMark(state, offset, op);
+        const target = this.top(state, offset, op);
+        if (target.t === 'seq') {
+          for (const item of items) {
+            if (target.items.length >= MAX_CONTAINER_ITEMS) break;
+            target.items.push(item);
+          }
+        }
+        return false;
+      }
+      case 'BUILD': {
+        const stateValue = this.pop(state, offset, op);
+        const target = this.top(state, offset, op);
+        // BUILD runs the object's __setstate__ (or updates its __dict__): a call on the object's class.
+        const owner = target.t === 'call' ? target.callee : target;
+        if (owner.t === 'global') this.recordCall(owner, null, op, offset, state.index);
+        this.afterBuild(owner, stateValue, state.index);
+        return false;
+      }
+      case 'GLOBAL': {
+        // CPython decodes GLOBAL and INST operands as UTF-8.
+        const module = r.line().toString('utf8');
+        const name = r.line().toString('utf8');
+        const g: GlobalRef = { module, name };
+        this.recordImport(g, op, offset, state.index);
+        this.push(state, { t: 'global', g }, offset);
+        return false;
+      }
+      case 'STACK_GLOBAL': {
+        const nameV = this.pop(state, offset, op);
+        const moduleV = this.pop(state, offset, op);
+        const resolved = nameV.t === 'str' && moduleV.t === 'str';
+        const g: GlobalRef = resolved
+          ? { module: (moduleV as { v: string }).v, name: (nameV as { v: string }).v }
+          : { module: describe(moduleV), name: describe(nameV), dynamic: true };
+        this.recordImport(g, op, offset, state.index);
+        this.push(state, { t: 'global', g }, offset);
+        return false;
+      }
+      case 'INST': {
+        // CPython decodes GLOBAL and INST operands as UTF-8.
+        const module = r.line().toString('utf8');
+        const name = r.line().toString('utf8');
+        const args = this.popMark(state, offset, op);
+        const g: GlobalRef = { module, name };
+        this.recordImport(g, op, offset, state.index);
+        const callee: Value = { t: 'global', g };
+        const argv: Value = { t: 'seq', kind: 'tuple', items: args.slice(0, MAX_CONTAINER_ITEMS) };
+        this.recordCall(callee, argv, op, offset, state.index);
+        this.push(state, this.callResult(callee, argv, offset, state.index), offset);
+        return false;
+      }
+      case 'OBJ': {
+        const items = this.popMark(state, offset, op);
+        const cls = items[0];
+        if (cls === undefined) throw new StreamError('stack-underflow', 'OBJ with an empty MARK', offset);
+        const argv: Value = { t: 'seq', kind: 'tuple', items: items.slice(1, 1 + MAX_CONTAINER_ITEMS) };
+        this.recordCall(cls, argv, op, offset, state.index);
+        this.push(state, this.callResult(cls, argv, offset, state.index), offset);
+        return false;
+      }
+      case 'REDUCE': {
+        const args = this.pop(state, offset, op);
+        const callee = this.pop(state, offset, op);
+        this.recordCall(callee, args, op, offset, state.index);
+        this.push(state, this.callResult(callee, args, offset, state.index), offset);
+        return false;
+      }
+      case 'NEWOBJ': {
+        const args = this.pop(state, offset, op);
+        const cls = this.pop(state, offset, op);
+        this.recordCall(cls, args, op, offset, state.index);
+        this.push(state, { t: 'call', callee: cls, args }, offset);
+        return false;
+      }
+      case 'NEWOBJ_EX': {
+        this.pop(state, offset, op);
+        const args = this.pop(state, offset, op);
+        const cls = this.pop(state, offset, op);
+        this.recordCall(cls, args, op, offset, state.index);
+        this.push(state, { t: 'call', callee: cls, args }, offset);
+        return false;
+      }
+      case 'DICT': {
+        const items = this.popMark(state, offset, op);
+        const entries: [Value, Value][] = [];
+        for (let i = 0; i + 1 < items.length && entries.length < MAX_CONTAINER_ITEMS; i += 2) entries.push([items[i]!, items[i + 1]!]);
+        this.push(state, { t: 'dict', entries }, offset);
+        return false;
+      }
+      case 'EMPTY_DICT':
+        this.push(state, { t: 'dict', entries: [] }, offset);
+        return false;
+      case 'SETITEM': {
+        const value = this.pop(state, offset, op);
+        const key = this.pop(state, offset, op);
+        const dict = this.top(state, offset, op);
+        if (dict.t === 'dict' && dict.entries.length < MAX_CONTAINER_ITEMS) dict.entries.push([key, value]);
+        return false;
+      }
+      case 'SETITEMS': {
+        const items = this.popMark(state, offset, op);
+        const dict = this.top(state, offset, op);
+        if (dict.t === 'dict') {
+          for (let i = 0; i + 1 < items.length && dict.entries.length < MAX_CONTAINER_ITEMS; i += 2) {
+            dict.entries.push([items[i]!, items[i + 1]!]);
+          }
+        }
+        return false;
+      }
+      case 'LIST':
+      case 'TUPLE':
+      case 'FROZENSET': {
+        const items = this.popMark(state, offset, op);
+        const kind = op === 'LIST' ? 'list' : op === 'TUPLE' ? 'tuple' : 'set';
+        this.push(state, { t: 'seq', kind, items: items.slice(0, MAX_CONTAINER_ITEMS) }, offset);
+        return false;
+      }
+      case 'EMPTY_LIST':
+        this.push(state, { t: 'seq', kind: 'list', items: [] }, offset);
+        return false;
+      case 'EMPTY_TUPLE':
+        this.push(state, { t: 'seq', kind: 'tuple', items: [] }, offset);
+        return false;
+      case 'EMPTY_SET':
+        this.push(state, { t: 'seq', kind: 'set', items: [] }, offset);
+        return false;
+      case 'TUPLE1':
+      case 'TUPLE2':
+      case 'TUPLE3': {
+        const n = code - 0x84;
+        const items: Value[] = [];
+        for (let i = 0; i < n; i++) items.unshift(this.pop(state, offset, op));
+        this.push(state, { t: 'seq', kind: 'tuple', items }, offset);
+        return false;
+      }
+      case 'GET': {
+        const key = Number.parseInt(r.line().toString('latin1'), 10);
+        if (!Number.isSafeInteger(key)) throw new StreamError('bad-operand', 'GET with a non-integer key', offset);
+        this.push(state, this.memoGet(state, key, offset), offset);
+        return false;
+      }
+      case 'BINGET':
+        this.push(state, this.memoGet(state, r.u8(), offset), offset);
+        return false;
+      case 'LONG_BINGET':
+        this.push(state, this.memoGet(state, r.u32(), offset), offset);
+        return false;
+      case 'PUT': {
+        const key = Number.parseInt(r.line().toString('latin1'), 10);
+        if (!Number.isSafeInteger(key)) throw new StreamError('bad-operand', 'PUT with a non-integer key', offset);
+        this.memoPut(state, key, this.top(state, offset, op), offset);
+        return false;
+      }
+      case 'BINPUT':
+        this.memoPut(state, r.u8(), this.top(state, offset, op), offset);
+        return false;
+      case 'LONG_BINPUT':
+        this.memoPut(state, r.u32(), this.top(state, offset, op), offset);
+        return false;
+      case 'MEMOIZE':
+        this.memoPut(state, state.memo.size, this.top(state, offset, op), offset);
+        return false;
+      case 'EXT1':
+      case 'EXT2':
+      case 'EXT4': {
+        const ext = code === 0x82 ? r.u8() : code === 0x83 ? r.u16() : r.i32();
+        // The copyreg extension registry maps codes to (module, name) at load time; a scanner cannot know
+        // the loader's registry, so the import is unresolvable by construction.
+        const g: GlobalRef = { module: 'copyreg._extension_registry', name: `code ${ext}`, dynamic: true, via: op };
+        this.recordImport(g, op, offset, state.index);
+        this.push(state, { t: 'global', g }, offset);
+        return false;
+      }
+      case 'PROTO': {
+        const proto = r.u8();
+        if (proto > HIGHEST_PROTOCOL) throw new StreamError('bad-protocol', `unsupported pickle protocol ${proto}`, offset);
+        this.result.protocol = Math.max(this.result.protocol, proto);
+        return false;
+      }
+      case 'FRAME':
+        // Frames only group opcodes for buffered reads; their contents are ordinary opcodes.
+        r.u64();
+        return false;
+      case 'NEXT_BUFFER':
+        this.result.outOfBandBuffers += 1;
+        this.push(state, OTHER, offset);
+        return false;
+      case 'READONLY_BUFFER':
+        this.top(state, offset, op);
+        return false;
+      default:
+        throw new StreamError('invalid-opcode', `unhandled opcode ${op}`, offset);
+    }
+  }
+
+  /**
+   * joblib writes numpy array bytes straight into the pickle stream after the BUILD of a NumpyArrayWrapper
+   * (joblib/numpy_pickle.py `read_array`): raw data for plain dtypes, a whole nested pickle for object
+   * dtypes. Skip the raw bytes exactly, scan the nested pickle, or stop honestly when the layout is unknown.
+   */
+  private afterBuild(owner: Value, stateValue: Value, pickleIndex: number): void {
+    if (owner.t !== 'global' || owner.g.name !== 'NumpyArrayWrapper' || !owner.g.module.endsWith('numpy_pickle')) return;
+    if (stateValue.t !== 'dict') return;
+    const field = (name: string): Value | undefined => stateValue.entries.find(([k]) => k.t === 'str' && k.v === name)?.[1];
+    const dtype = field('dtype');
+    const shape = field('shape');
+    const hasAlignment = field('numpy_array_alignment_bytes') !== undefined;
+    const layout = dtypeLayout(dtype);
+    const r = this.reader;
+    if (layout === 'object') {
+      if (this.nesting >= MAX_NESTED_PICKLES) {
+        throw new StreamError('limit', `more than ${MAX_NESTED_PICKLES} nested pickles`, r.pos, 'maxNestedPickles');
+      }
+      this.nesting += 1;
+      try {
+        const outcome = this.parseOne();
+        if (outcome !== 'stop') throw new StreamError('bad-operand', 'nested joblib object-array pickle is corrupt', r.pos);
+      } finally {
+        this.nesting -= 1;
+      }
+      return;
+    }
+    const count = shapeCount(shape);
+    if (layout === null || count === null) {
+      throw new StreamError('bad-operand', 'joblib array with a layout antidote cannot size; the bytes after it were not scanned', r.pos);
+    }
+    if (hasAlignment) {
+      const padding = r.u8();
+      r.skip(padding);
+    }
+    r.skip(count * layout);
+    void pickleIndex;
+  }
+}
+
+/** Item size of a symbolic `numpy.dtype(...)` value, 'object' for object dtype, or null when unknown. */
+function dtypeLayout(dtype: Value | undefined): number | 'object' | null {
+  if (!dtype || dtype.t !== 'call' || dtype.callee.t !== 'global') return null;
+  const g = dtype.callee.g;
+  if (g.name !== 'dtype' || !g.module.startsWith('numpy')) return null;
+  const args = dtype.args;
+  const first = args && args.t === 'seq' ? args.items[0] : undefined;
+  if (!first || first.t !== 'str') return null;
+  const m = /^[<>|=]?([a-zA-Z])(\d*)$/.exec(first.v);
+  if (!m) return null;
+  const kind = m[1]!;
+  const n = m[2] ? Number(m[2]) : NaN;
+  if (kind === 'O') return 'object';
+  if (kind === 'U') return Number.isFinite(n) ? n * 4 : null;
+  if ('fiucbSVMm?'.includes(kind)) return Number.isFinite(n) ? n : kind === 'b' || kind === '?' ? 1 : null;
+  return null;
+}
+
+/** Element count of a symbolic shape tuple, or null when not all dimensions are known integers. */
+function shapeCount(shape: Value | undefined): number | null {
+  if (!shape || shape.t !== 'seq') return null;
+  let count = 1;
+  for (const dim of shape.items) {
+    if (dim.t !== 'int') return null;
+    count *= dim.v;
+  }
+  return Number.isSafeInteger(count) ? count : null;
+}
+
+function describe(v: Value): string {
+  switch (v.t) {
+    case 'str':
+      return v.v;
+    case 'global':
+      return `${v.g.module}.${v.g.name}`;
+    case 'call':
+      return `<result of ${describe(v.callee)}>`;
+    case 'module':
+      return v.name;
+    case 'longstr':
+      return '<oversized string>';
+    default:
+      return `<${v.t}>`;
+  }
+}
+
+function stringArgs(args: Value | null): string[] {
+  if (!args || args.t !== 'seq') return [];
+  const out: string[] = [];
+  for (const item of args.items) {
+    if (item.t === 'str') out.push(item.v.length > 200 ? `${item.v.slice(0, 200)}...` : item.v);
+    if (out.length >= 4) break;
+  }
+  return out;
+}

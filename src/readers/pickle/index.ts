@@ -1,0 +1,3 @@
+export * from './opcodes.js';
+export * from './disassemble.js';
+export * from './sniff.js';
