@@ -3,7 +3,7 @@
  * Layers (arrows point down): cli -> scan -> detectors -> readers/policy/report -> core.
  */
 export * from './core/index.js';
-export { scan, sha256Of, type ScanOptions, type ScanProgress } from './scan/scan.js';
+export { scan, scanBytes, sha256Of, type ScanOptions, type ScanProgress } from './scan/scan.js';
 export { allDetectors, scanDetectors, detectorsInFamily } from './detectors/registry.js';
 export { loadPicklePolicy, readPolicyFile, validatePolicyFile, PicklePolicy, DEFAULT_PICKLE_POLICY_PATH } from './policy/pickle-policy.js';
 export type { PicklePolicyFile, PolicyEntry } from './policy/pickle-policy.js';

@@ -78,24 +78,56 @@ export class PicklePolicy implements ImportPolicy {
     }
   }
 
-  /** Judge `module.name`: an exact allow entry first, then deny by module prefix or by attribute. */
+  /**
+   * Judge `module.name` (docs/pickle-policy.md, section 1): a name-list deny first, then an exact allow
+   * pair, then a module-wide deny. Deny rules also see every re-rooted tail of a dotted name
+   * (`site` + `os.system` reaches `os.system`) with wrapper suffixes such as `.__call__` stripped.
+   */
   judge(module: string, name: string): ImportVerdict {
     const canonical = canonicalModule(module);
+    const full = `${canonical}.${name}`.split('.');
+    const nameParts = name.split('.');
+    const candidates = denyCandidates(full, nameParts.length);
+
+    for (const path of candidates) {
+      const hit = this.matchNameDeny(path);
+      if (hit) return hit;
+    }
     const allowed = this.allow.get(`${canonical}\u0000${name}`);
     if (allowed !== undefined) return { verdict: 'allow', rule: `allow:${allowed}` };
-    // protocol 4 resolves dotted names attribute by attribute (`torch` + `serialization.load`), and a module
-    // name may itself be a submodule (`os.path`), so every split of the full dotted path is checked.
-    const segments = `${canonical}.${name}`.split('.');
-    for (let i = 1; i <= segments.length; i++) {
-      const prefix = segments.slice(0, i).join('.');
-      const byModule = this.denyModules.get(prefix);
-      if (byModule) return denied(`deny:${byModule.module}`, byModule);
-      const attribute = segments[i];
-      if (attribute === undefined) break;
-      const byName = this.denyNames.get(prefix)?.get(attribute);
-      if (byName) return denied(`deny:${byName.module}.${attribute}`, byName);
+    // TorchScript class names (`__torch__.Net`) are resolved by TorchScript's C++ unpickler from the archive's
+    // own compiled code; Python has no `__torch__` module, so a plain unpickler cannot import anything here.
+    if ((canonical === TORCHSCRIPT_NAMESPACE || canonical.startsWith(`${TORCHSCRIPT_NAMESPACE}.`)) && !name.includes('__')) {
+      return { verdict: 'allow', rule: `allow:${TORCHSCRIPT_NAMESPACE}.*` };
     }
+    for (const path of candidates) {
+      const hit = this.matchModuleDeny(path);
+      if (hit) return hit;
+    }
+    // Attribute chains that reach namespaces or evaluators are dangerous in any module (ModelAudit's
+    // namespace rule; fickling flags any component named eval/exec/compile).
+    const reached = nameParts.find((part) => NAMESPACE_ATTRIBUTES.has(part));
+    if (reached) return { verdict: 'deny', rule: `deny:attribute-${reached}`, reason: 'attribute chain reaches a namespace of callables' };
+    const last = nameParts[nameParts.length - 1]!;
+    if (EVALUATORS.has(last)) return { verdict: 'deny', rule: `deny:attribute-${last}`, reason: 'evaluates code' };
     return { verdict: 'unknown', rule: 'none' };
+  }
+
+  private matchNameDeny(path: string[]): ImportVerdict | undefined {
+    // Every split point: `a.b.c` is module `a` attribute `b`, or module `a.b` attribute `c`.
+    for (let i = 1; i < path.length; i++) {
+      const entry = this.denyNames.get(path.slice(0, i).join('.'))?.get(path[i]!);
+      if (entry) return denied(`deny:${entry.module}.${path[i]}`, entry);
+    }
+    return undefined;
+  }
+
+  private matchModuleDeny(path: string[]): ImportVerdict | undefined {
+    for (let i = 1; i <= path.length; i++) {
+      const entry = this.denyModules.get(path.slice(0, i).join('.'));
+      if (entry) return denied(`deny:${entry.module}`, entry);
+    }
+    return undefined;
   }
 
   /** Number of entries, for reports and tests. */
@@ -104,6 +136,28 @@ export class PicklePolicy implements ImportPolicy {
     for (const names of this.denyNames.values()) denyNames += names.size;
     return { allow: this.allow.size, denyModules: this.denyModules.size, denyNames };
   }
+}
+
+/** The module prefix TorchScript gives compiled classes in its pickles. */
+const TORCHSCRIPT_NAMESPACE = '__torch__';
+/** Components that hand out arbitrary callables from any object they are reached on. */
+const NAMESPACE_ATTRIBUTES = new Set(['__dict__', '__globals__', '__builtins__', '__getattribute__', '__subclasses__']);
+/** Last components that evaluate code whatever module they hang off. */
+const EVALUATORS = new Set(['eval', 'exec', 'compile']);
+/** Wrapper tails that still reach the wrapped callable (ModelAudit strips them the same way). */
+const WRAPPER_SUFFIXES = new Set(['__call__', '__get__', '__self__', '__func__']);
+
+/**
+ * Paths the deny rules are checked against: the full path without wrapper tails, and every re-rooted tail
+ * that starts inside the dotted name (an attribute chain can walk into any module its host imported).
+ */
+function denyCandidates(full: string[], nameLength: number): string[][] {
+  let path = full;
+  while (path.length > 2 && WRAPPER_SUFFIXES.has(path[path.length - 1]!)) path = path.slice(0, -1);
+  const candidates = [path];
+  const firstNameIndex = full.length - nameLength;
+  for (let start = firstNameIndex; start < path.length - 1; start++) candidates.push(path.slice(start));
+  return candidates;
 }
 
 function denied(rule: string, entry: PolicyEntry): ImportVerdict {

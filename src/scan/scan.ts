@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { openFileSource, type ByteSource } from '../core/byte-source.js';
+import { bufferSource, openFileSource, type ByteSource } from '../core/byte-source.js';
 import type { Detector, ImportPolicy } from '../core/detector.js';
 import { errorMessage } from '../core/errors.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
@@ -50,46 +50,62 @@ const HASH_CHUNK = 8 * 1024 * 1024;
  * that cannot be read become `failed` records with a finding, and the run status says `partial`/`failed`.
  */
 export async function scan(options: ScanOptions): Promise<ScanResult> {
+  const run = startRun(options);
+  const targets = collectTargets(options.paths, run.scanner);
+  const bytesTotal = targets.reduce((n, t) => n + t.size, 0);
+  let bytesDone = 0;
+  for (let i = 0; i < targets.length; i++) {
+    const target = targets[i]!;
+    scanFile(target.path, run.scanner, options.hash ?? false);
+    bytesDone += target.size;
+    options.onProgress?.({ filesDone: i + 1, filesTotal: targets.length, bytesDone, bytesTotal, currentPath: target.path });
+  }
+  return run.finish(options.paths);
+}
+
+/**
+ * Scan bytes already in memory (an upload, a blob from a store) under a display `name`. Same verdicts as
+ * {@link scan}; `options.paths` is ignored.
+ */
+export async function scanBytes(bytes: Buffer, name: string, options: Omit<ScanOptions, 'paths'> = {}): Promise<ScanResult> {
+  const run = startRun(options);
+  const record = scanObject(bufferSource(bytes), name, 0, run.scanner, { probe: false });
+  if (options.hash) record.sha256 = sha256Of(bufferSource(bytes));
+  return run.finish([name]);
+}
+
+function startRun(options: Omit<ScanOptions, 'paths'>): { scanner: ObjectScanner; finish(inputs: string[]): ScanResult } {
   const started = Date.now();
   const limits = resolveLimits(options.limits);
   const picklePolicy = options.picklePolicy ?? loadPicklePolicy(options.policyFiles ?? []);
   const collector = new FindingCollector({ strict: options.strict ?? false, limits, picklePolicy });
-  const detectors = options.detectors ?? scanDetectors;
   const files: FileRecord[] = [];
   const scanner: ObjectScanner = {
     limits,
-    detectors,
+    detectors: options.detectors ?? scanDetectors,
     collector,
     budget: { remaining: limits.maxTotalUncompressed },
     record(file) {
       files.push(file);
     },
   };
-
-  const targets = collectTargets(options.paths, scanner);
-  const bytesTotal = targets.reduce((n, t) => n + t.size, 0);
-  let bytesDone = 0;
-  for (let i = 0; i < targets.length; i++) {
-    const target = targets[i]!;
-    scanFile(target.path, scanner, options.hash ?? false);
-    bytesDone += target.size;
-    options.onProgress?.({ filesDone: i + 1, filesTotal: targets.length, bytesDone, bytesTotal, currentPath: target.path });
-  }
-
-  const summary = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-  for (const finding of collector.findings) summary[finding.severity] += 1;
-  return {
-    version: RESULT_VERSION,
-    tool: { name: 'antidote', version: VERSION },
-    status: runStatus(files),
-    startedAt: new Date(started).toISOString(),
-    durationMs: Date.now() - started,
-    inputs: [...options.paths],
-    findings: collector.findings,
-    files,
-    rules: collector.ruleInfos(),
-    summary,
+  const finish = (inputs: string[]): ScanResult => {
+    const summary = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+    for (const finding of collector.findings) summary[finding.severity] += 1;
+    return {
+      version: RESULT_VERSION,
+      tool: { name: 'antidote', version: VERSION },
+      status: runStatus(files),
+      startedAt: new Date(started).toISOString(),
+      durationMs: Date.now() - started,
+      inputs: [...inputs],
+      findings: collector.findings,
+      files,
+      rules: collector.ruleInfos(),
+      summary,
+    };
   };
+  return { scanner, finish };
 }
 
 function runStatus(files: FileRecord[]): RunStatus {
