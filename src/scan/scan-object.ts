@@ -8,10 +8,10 @@ import type { PickleArtifact } from '../detectors/model/pickle-artifact.js';
 import type { ZipArtifact } from '../detectors/model/zip-anomalies.js';
 import type { NumpyArtifact } from '../detectors/model/numpy-object-array.js';
 import type { TorchScriptArtifact } from '../detectors/model/torchscript-code.js';
-import { decompress, sniffCompression, type DecompressBudget } from '../readers/compression/index.js';
+import { decompressBestEffort, sniffCompression, type CompressionKind, type DecompressionBudget } from '../readers/compression/index.js';
 import { readNpyHeader, sniffNpy } from '../readers/numpy/index.js';
 import { disassemblePickle, sniffPickle, type PickleAnalysis } from '../readers/pickle/index.js';
-import { openEntry, readZip, verifyCrc, type ZipArchive, type ZipEntry } from '../readers/zip/index.js';
+import { openEntry, readZip, sniffZip, sniffZipTail, verifyCrc, type ZipArchive } from '../readers/zip/index.js';
 import type { FindingCollector } from './collector.js';
 
 /*
@@ -26,7 +26,7 @@ export interface ObjectScanner {
   detectors: readonly Detector<any, any>[];
   collector: FindingCollector;
   /** Decompressed bytes left for this run (limits.maxTotalUncompressed): one budget across all members. */
-  budget: DecompressBudget;
+  budget: DecompressionBudget;
   record(file: FileRecord): void;
 }
 
@@ -39,6 +39,8 @@ export interface ObjectHints {
   probe: boolean;
 }
 
+/** Compression magics short or loose enough to match raw data by chance (zlib: 2 bytes, LZMA-alone: properties). */
+const WEAK_MAGIC: ReadonlySet<CompressionKind> = new Set(['zlib', 'lzma', 'lz4']);
 /** Bytes read to identify a format. */
 const HEAD_BYTES = 4096;
 /** Legacy (pre-1.6) torch.save files begin with this pickled magic number (torch/serialization.py). */
@@ -70,15 +72,23 @@ export function scanObject(source: ByteSource, path: string, depth: number, scan
   if (source.size === 0) return finish('empty', 'skipped', 'empty file');
   const head = source.read(0, HEAD_BYTES);
 
-  if (head.readUInt32LE(0) === 0x04034b50 || (head.length >= 22 && hasZipEnd(source))) {
+  const startsAsZip = sniffZip(head);
+  if (startsAsZip || sniffZipTail(source)) {
     if (depth >= scanner.limits.maxNestingDepth) return finish('zip', 'partial', `nested deeper than ${scanner.limits.maxNestingDepth} containers`, 'maxNestingDepth');
     const zip = readZip(source, scanner.limits);
     if (!zip.ok) {
-      // A file that starts like a zip but is not one may still be a pickle (polyglots): fall through only
-      // when it clearly is not a zip local header.
-      if (head.readUInt32LE(0) === 0x04034b50) return finish('zip', 'failed', zip.error.message, zip.error.kind === 'limit' ? zip.error.limit : undefined);
+      // A file that only ends like a zip may still be something else (a pickle with a zip appended):
+      // fall through to the other formats unless it starts as a zip.
+      if (startsAsZip) return finish('zip', 'failed', zip.error.message, zip.error.kind === 'limit' ? zip.error.limit : undefined);
     } else {
       const status = scanZip(source, zip.value, path, depth, scanner);
+      if (!startsAsZip) {
+        // torch.load only treats a file as a zip when it starts with PK\x03\x04; anything else is unpickled
+        // from byte 0 as a legacy checkpoint. Junk before an archive is therefore a possible pickle that runs
+        // while the archive behind it looks clean: scan it as one.
+        const prefix = scanPrefixAsPickle(source, head, path, scanner);
+        if (prefix === 'partial') return finish(zipFormat(zip.value), 'partial', 'bytes before the archive are a corrupt pickle');
+      }
       return finish(zipFormat(zip.value), status.status, status.reason);
     }
   }
@@ -100,13 +110,26 @@ export function scanObject(source: ByteSource, path: string, depth: number, scan
   const compression = sniffCompression(head);
   if (compression) {
     if (depth >= scanner.limits.maxNestingDepth) return finish(compression, 'partial', `nested deeper than ${scanner.limits.maxNestingDepth} containers`, 'maxNestingDepth');
-    const inflated = decompress(source, compression, scanner.limits, scanner.budget);
-    if (!inflated.ok) {
-      const limit = inflated.error.kind === 'limit' ? inflated.error.limit ?? 'maxMemberBytes' : undefined;
-      return finish(compression, limit ? 'partial' : 'failed', inflated.error.message, limit);
+    // Best effort: Python's streaming decompressors hand pickle.load the good prefix of a stream that is
+    // cut short, corrupt further on, or over a limit, so a payload placed up front still runs: scan it.
+    const inflated = decompressBestEffort(source, compression, scanner.limits, scanner.budget);
+    const error = inflated.error;
+    // Raw tensor bytes in archive members, and a few weak magics (zlib, LZMA-alone) at top level, often
+    // look like a compressed stream by chance. Only a stream that decodes counts as compressed there.
+    const chance = error !== null && error.kind !== 'limit' && (hints.probe || WEAK_MAGIC.has(compression)) && inflated.data.length === 0;
+    const probeMiss = hints.probe && error !== null;
+    if (!chance && !probeMiss) {
+      let inner: FileRecord | undefined;
+      if (inflated.data.length > 0) {
+        inner = scanObject(bufferSource(inflated.data), `${path}!<${compression}>`, depth + 1, scanner, { probe: false });
+      }
+      if (error) {
+        const limit = error.kind === 'limit' ? (error.limit ?? 'maxMemberBytes') : undefined;
+        return finish(compression, inner ? 'partial' : 'failed', error.message, limit);
+      }
+      const complete = inner === undefined || inner.status === 'scanned' || inner.status === 'skipped';
+      return finish(compression, complete ? 'scanned' : 'partial', complete ? undefined : 'decompressed content not fully scanned');
     }
-    const inner = scanObject(bufferSource(inflated.value), `${path}!<${compression}>`, depth + 1, scanner, { probe: false });
-    return finish(compression, inner.status === 'scanned' || inner.status === 'skipped' ? 'scanned' : 'partial', inner.status === 'scanned' || inner.status === 'skipped' ? undefined : 'decompressed content not fully scanned');
   }
 
   const pickleKind = sniffPickle(head);
@@ -143,12 +166,13 @@ function pickleReason(analysis: PickleAnalysis): string | undefined {
   return first ? `${first.message} at byte ${first.offset}` : analysis.unscannedBytes > 0 ? `${analysis.unscannedBytes} bytes not scanned` : undefined;
 }
 
-function hasZipEnd(source: ByteSource): boolean {
-  // An End Of Central Directory record near the end marks a zip even with junk before it (torch's miniz
-  // finds it the same way); its signature anywhere in the last 64 KiB + 22 bytes is enough to try.
-  const tailLength = Math.min(source.size, 0xffff + 22);
-  const tail = source.read(source.size - tailLength, tailLength);
-  return tail.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06])) >= 0;
+/** Scan the bytes of a junk-prefixed archive from offset 0 as a (legacy torch) pickle stream. */
+function scanPrefixAsPickle(source: ByteSource, head: Buffer, path: string, scanner: ObjectScanner): 'none' | 'scanned' | 'partial' {
+  if (!sniffPickle(head)) return 'none';
+  const analysis = disassemblePickle(source, { limits: scanner.limits, expectedPickles: TORCH_LEGACY_PICKLES });
+  if (analysis.completePickles === 0 && analysis.imports.length === 0) return 'none';
+  runPickle(analysis, 'pickle', path, scanner);
+  return pickleStatus(analysis) === 'scanned' ? 'scanned' : 'partial';
 }
 
 function zipFormat(archive: ZipArchive): string {
@@ -166,8 +190,6 @@ function isPickleName(name: string): boolean {
 }
 
 function scanZip(source: ByteSource, archive: ZipArchive, path: string, depth: number, scanner: ObjectScanner): { status: FileStatus; reason?: string } {
-  const artifact: ZipArtifact = { archive, format: zipFormat(archive), size: source.size };
-  scanner.collector.run(scanner.detectors, 'zip', artifact, path);
   let partial: string | undefined;
   const codeFiles: { name: string; text: string }[] = [];
   for (const entry of archive.entries) {
@@ -183,25 +205,25 @@ function scanZip(source: ByteSource, archive: ZipArchive, path: string, depth: n
       continue;
     }
     const member = scanObject(opened.value, memberPath, depth + 1, scanner, { probe: !isPickleName(entry.name) });
-    if (member.format === 'pickle' && entry.method === 0 && entry.uncompressedSize <= MAX_CRC_CHECK) checkCrc(source, archive, entry, scanner, path);
+    if (member.format === 'pickle' && entry.uncompressedSize <= MAX_CRC_CHECK) {
+      // torch ignores CRCs while Python's zipfile raises on them (CVE-2025-10156): a wrong CRC on a pickle
+      // member is how a payload was kept from zipfile-based scanners. Checked for pickles only (cheap).
+      const anomaly = verifyCrc(source, entry, opened.value);
+      if (anomaly) archive.anomalies.push(anomaly);
+    }
     if (member.status === 'partial' || member.status === 'failed') partial ??= `member ${entry.name} not fully scanned`;
     if (/(^|\/)code\/.+\.py$/.test(entry.name) && opened.value.size <= MAX_CODE_FILE) {
       codeFiles.push({ name: entry.name, text: opened.value.read(0, opened.value.size).toString('utf8') });
     }
   }
+  // Run after the members were opened: opening records anomalies of its own (sizes, inflate errors).
+  const artifact: ZipArtifact = { archive, format: zipFormat(archive), size: source.size };
+  scanner.collector.run(scanner.detectors, 'zip', artifact, path);
   if (artifact.format === 'torchscript') {
     const ts: TorchScriptArtifact = { codeFiles };
     scanner.collector.run(scanner.detectors, 'torchscript', ts, path);
   }
   return partial ? { status: 'partial', reason: partial } : { status: 'scanned' };
-}
-
-function checkCrc(source: ByteSource, archive: ZipArchive, entry: ZipEntry, scanner: ObjectScanner, path: string): void {
-  const anomaly = verifyCrc(source, entry);
-  if (anomaly) {
-    const artifact: ZipArtifact = { archive: { ...archive, anomalies: [anomaly] }, format: zipFormat(archive), size: source.size };
-    scanner.collector.run(scanner.detectors, 'zip', artifact, path);
-  }
 }
 
 function textLike(head: Buffer): boolean {
