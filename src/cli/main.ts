@@ -31,6 +31,7 @@ Options:
       --policy FILE                      extra pickle allow/deny policy (repeatable)
       --limit NAME=VALUE                 override a safety limit (repeatable), e.g. maxMemberBytes=1073741824
       --no-progress                      no progress bar on stderr
+      --verbose                          text report: also list info findings (allow-listed imports...)
   -h, --help                             show this help
   -v, --version                          show the version
 
@@ -45,6 +46,7 @@ const OPTIONS = {
   policy: { type: 'string', multiple: true },
   limit: { type: 'string', multiple: true },
   'no-progress': { type: 'boolean' },
+  verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } satisfies ParseArgsConfig['options'];
@@ -106,7 +108,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const color = format === 'text' && !values.output && process.stdout.isTTY === true && !process.env.NO_COLOR;
-  const rendered = renderReport(result, format, { color });
+  const rendered = renderReport(result, format, { color, verbose: values.verbose ?? false });
   if (values.output) {
     try {
       writeFileSync(values.output, rendered.endsWith('\n') ? rendered : `${rendered}\n`);

@@ -20,6 +20,8 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number];
 /** Options shared by every format; only the terminal format reads `color`. */
 export interface ReportOptions {
   color: boolean;
+  /** Text only: list info findings too (they are always in JSON, SARIF and HTML). */
+  verbose?: boolean;
 }
 
 /** Type guard for a user-supplied `--format` value. */
@@ -31,7 +33,7 @@ export function isReportFormat(value: unknown): value is ReportFormat {
 export function renderReport(result: ScanResult, format: ReportFormat, options: ReportOptions): string {
   switch (format) {
     case 'text':
-      return renderText(result, { color: options.color });
+      return renderText(result, { color: options.color, minSeverity: options.verbose ? 'info' : 'low' });
     case 'json':
       return renderJson(result);
     case 'sarif':

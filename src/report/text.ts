@@ -7,6 +7,11 @@ import { displayText } from './display-text.js';
 export interface TextOptions {
   /** Emit ANSI colours; the CLI decides from the TTY, `NO_COLOR` and `--color`. */
   color: boolean;
+  /**
+   * Findings below this severity are counted but not listed (default `low`: allow-listed imports and other
+   * info findings would bury what matters in a terminal). JSON, SARIF and HTML always carry everything.
+   */
+  minSeverity?: Severity;
 }
 
 /** Longest stretch of one attacker-controlled string shown; a terminal line is no place for a megabyte. */
@@ -85,8 +90,12 @@ function pad(text: string, width: number): string {
  */
 export function renderText(result: ScanResult, options: TextOptions): string {
   const paint = painter(options.color);
+  const threshold = severityRank(options.minSeverity ?? 'low');
+  const shown = result.findings.filter((f) => (severityRank(f.severity) ?? 0) >= threshold);
+  const hidden = result.findings.length - shown.length;
   const lines = [
-    ...renderFindings(result, paint),
+    ...renderFindings({ ...result, findings: shown }, paint),
+    ...(hidden > 0 ? ['', paint(`${hidden} ${hidden === 1 ? 'finding' : 'findings'} below ${options.minSeverity ?? 'low'} not shown (--verbose lists them).`, ['dim'])] : []),
     '',
     ...renderFiles(result.files, paint),
     '',

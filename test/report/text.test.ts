@@ -11,7 +11,7 @@ const TERMINAL_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\
 
 describe('renderText', () => {
   it('groups findings by path, most severe first, with their evidence', () => {
-    const out = renderText(sampleResult(), { color: false });
+    const out = renderText(sampleResult(), { color: false, minSeverity: 'info' });
     const lines = out.split('\n');
     const member = lines.indexOf('model.pt!archive/data.pkl');
     const legacy = lines.indexOf('weights/legacy.bin');
@@ -29,7 +29,7 @@ describe('renderText', () => {
   });
 
   it('aligns messages in one column across the report', () => {
-    const out = renderText(sampleResult(), { color: false });
+    const out = renderText(sampleResult(), { color: false, minSeverity: 'info' });
     const findingLines = out.split('\n').filter((l) => /^ {2}(CRITICAL|HIGH|MEDIUM|LOW|INFO) /.test(l));
     expect(findingLines).toHaveLength(4);
     const messageColumns = new Set(findingLines.map((l) => l.search(/(REDUCE|Imports|Pickle)/)));
@@ -156,5 +156,19 @@ describe('neutraliseControls', () => {
   it('clips without splitting a surrogate pair', () => {
     expect(displayText('ab🙂cd', 3)).toBe('ab… (4 more characters)');
     expect(displayText('abc', 3)).toBe('abc');
+  });
+});
+
+describe('renderText: info findings', () => {
+  it('hides info findings by default and says how many', () => {
+    const result = sampleResult();
+    const info = result.findings.filter((f) => f.severity === 'info').length;
+    expect(info).toBeGreaterThan(0);
+    const out = renderText(result, { color: false });
+    expect(out).toContain(`${info} ${info === 1 ? 'finding' : 'findings'} below low not shown`);
+    expect(out).not.toMatch(/^\s+INFO\s/m);
+  });
+  it('lists them with minSeverity info', () => {
+    expect(renderText(sampleResult(), { color: false, minSeverity: 'info' })).toMatch(/^\s+INFO\s/m);
   });
 });
