@@ -63,10 +63,12 @@ export class PicklePolicy implements ImportPolicy {
     for (const file of files) {
       for (const entry of file.allow) {
         const names = entry.names === '*' ? [] : entry.names;
-        for (const name of names) this.allow.set(`${canonicalModule(entry.module)}\u0000${name}`, `${entry.module}.${name}`);
+        for (const name of names) this.allow.set(`${entry.module}\u0000${name}`, `${entry.module}.${name}`);
       }
       for (const entry of file.deny) {
-        const module = canonicalModule(entry.module);
+        // Stored under the name the policy uses; aliases are applied to the judged global instead, so a
+        // `commands` (Python 2) entry never shadows the `subprocess` entry it maps to.
+        const module = entry.module;
         if (entry.names === '*') {
           this.denyModules.set(module, entry);
           continue;
@@ -85,16 +87,18 @@ export class PicklePolicy implements ImportPolicy {
    */
   judge(module: string, name: string): ImportVerdict {
     const canonical = canonicalModule(module);
-    const full = `${canonical}.${name}`.split('.');
     const nameParts = name.split('.');
-    const candidates = denyCandidates(full, nameParts.length);
+    const modules = canonical === module ? [module] : [module, canonical];
+    const candidates = modules.flatMap((m) => denyCandidates(`${m}.${name}`.split('.'), nameParts.length));
 
     for (const path of candidates) {
       const hit = this.matchNameDeny(path);
       if (hit) return hit;
     }
-    const allowed = this.allow.get(`${canonical}\u0000${name}`);
-    if (allowed !== undefined) return { verdict: 'allow', rule: `allow:${allowed}` };
+    for (const m of modules) {
+      const allowed = this.allow.get(`${m}\u0000${name}`);
+      if (allowed !== undefined) return { verdict: 'allow', rule: `allow:${allowed}` };
+    }
     // TorchScript class names (`__torch__.Net`) are resolved by TorchScript's C++ unpickler from the archive's
     // own compiled code; Python has no `__torch__` module, so a plain unpickler cannot import anything here.
     if ((canonical === TORCHSCRIPT_NAMESPACE || canonical.startsWith(`${TORCHSCRIPT_NAMESPACE}.`)) && !name.includes('__')) {

@@ -1,5 +1,5 @@
 import { extname } from 'node:path';
-import { bufferSource, type ByteSource } from '../core/byte-source.js';
+import { bufferSource, sliceSource, type ByteSource } from '../core/byte-source.js';
 import type { Detector } from '../core/detector.js';
 import type { Limits } from '../core/limits.js';
 import type { FileRecord, FileStatus } from '../core/result.js';
@@ -86,7 +86,7 @@ export function scanObject(source: ByteSource, path: string, depth: number, scan
         // torch.load only treats a file as a zip when it starts with PK\x03\x04; anything else is unpickled
         // from byte 0 as a legacy checkpoint. Junk before an archive is therefore a possible pickle that runs
         // while the archive behind it looks clean: scan it as one.
-        const prefix = scanPrefixAsPickle(source, head, path, scanner);
+        const prefix = scanPrefixAsPickle(source, head, prefixLength(zip.value), path, scanner);
         if (prefix === 'partial') return finish(zipFormat(zip.value), 'partial', 'bytes before the archive are a corrupt pickle');
       }
       return finish(zipFormat(zip.value), status.status, status.reason);
@@ -166,10 +166,20 @@ function pickleReason(analysis: PickleAnalysis): string | undefined {
   return first ? `${first.message} at byte ${first.offset}` : analysis.unscannedBytes > 0 ? `${analysis.unscannedBytes} bytes not scanned` : undefined;
 }
 
-/** Scan the bytes of a junk-prefixed archive from offset 0 as a (legacy torch) pickle stream. */
-function scanPrefixAsPickle(source: ByteSource, head: Buffer, path: string, scanner: ObjectScanner): 'none' | 'scanned' | 'partial' {
-  if (!sniffPickle(head)) return 'none';
-  const analysis = disassemblePickle(source, { limits: scanner.limits, expectedPickles: TORCH_LEGACY_PICKLES });
+/** Bytes before the first archive record: the junk-prefix length, or the lowest local header offset. */
+function prefixLength(archive: ZipArchive): number {
+  const junk = archive.anomalies.find((a) => a.kind === 'junk-prefix');
+  if (junk?.length !== undefined) return junk.length;
+  return archive.entries.reduce((min, e) => Math.min(min, e.localHeaderOffset), Number.POSITIVE_INFINITY);
+}
+
+/**
+ * Scan the bytes before a junk-prefixed archive as a (legacy torch) pickle stream. Only the prefix: a loader
+ * that unpickles from byte 0 runs the prefix's pickles and then fails on the archive bytes.
+ */
+function scanPrefixAsPickle(source: ByteSource, head: Buffer, length: number, path: string, scanner: ObjectScanner): 'none' | 'scanned' | 'partial' {
+  if (!sniffPickle(head) || !Number.isFinite(length) || length <= 0) return 'none';
+  const analysis = disassemblePickle(sliceSource(source, 0, length), { limits: scanner.limits, expectedPickles: TORCH_LEGACY_PICKLES });
   if (analysis.completePickles === 0 && analysis.imports.length === 0) return 'none';
   runPickle(analysis, 'pickle', path, scanner);
   return pickleStatus(analysis) === 'scanned' ? 'scanned' : 'partial';

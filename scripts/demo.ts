@@ -1,0 +1,87 @@
+/*
+ * `npm run demo`: builds a small zoo of benign and malicious model files with the project's own byte
+ * builders (nothing is downloaded, nothing is unpickled), scans it with the built CLI, prints the report, and
+ * checks that every malicious file was caught and every benign one stayed quiet.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { gzipBytes, zlibBytes } from '../test/builders/compression.js';
+import { buildNpy } from '../test/builders/npy.js';
+import { buildPickle, payloadPickle } from '../test/builders/pickle.js';
+import { buildLegacyTorch, buildTorchZip, stateDictPickle } from '../test/builders/torch.js';
+import { torchLikeEntries, buildZip } from '../test/builders/zip.js';
+
+const ZOO = resolve('demo-zoo');
+/** A harmless stand-in for the reverse shells found in real hub uploads. */
+const PAYLOAD = 'echo antidote-demo-payload';
+
+const benign: Record<string, Buffer> = {
+  'tiny-model.pt': buildTorchZip(),
+  'legacy-model.pt': buildLegacyTorch(),
+  'state-dict.pkl': stateDictPickle(3),
+  'weights.npy': buildNpy({ descr: '<f4', shape: [4, 4], data: Buffer.alloc(64) }),
+  'state-dict.pkl.gz': gzipBytes(stateDictPickle(2)),
+};
+
+const crcTampered = torchLikeEntries(payloadPickle('os', 'system', PAYLOAD));
+crcTampered[0] = { ...crcTampered[0]!, crc: 0x12345678 };
+
+const malicious: Record<string, { bytes: Buffer; why: string }> = {
+  'reverse-shell.pt': { bytes: buildTorchZip({ pickle: payloadPickle('os', 'system', PAYLOAD) }), why: 'torch checkpoint whose data.pkl calls os.system' },
+  'pip-install.bin': {
+    bytes: buildPickle().proto(2).global('pip', 'main').mark().mark().binunicode('install').binunicode('evil-package').op('LIST').tuple().reduce().stop().bytes(),
+    why: 'CVE-2025-1716: pip.main installs a package on load',
+  },
+  'nullifai-broken.pkl': {
+    bytes: Buffer.concat([buildPickle().proto(2).callGlobal('subprocess', 'Popen', PAYLOAD).bytes(), Buffer.from([0xff, 0x00])]),
+    why: 'nullifAI: payload, then a deliberately broken stream',
+  },
+  'legacy-fourth-pickle.pt': { bytes: buildLegacyTorch({ payload: payloadPickle('posix', 'system', PAYLOAD) }), why: 'legacy torch file with the payload past the first pickle' },
+  'crc-tampered.pt': { bytes: buildZip({ entries: crcTampered }), why: 'CVE-2025-10156: wrong CRC makes zipfile-based scanners give up' },
+  'junk-prefix.pt': { bytes: Buffer.concat([payloadPickle('os', 'system', PAYLOAD), buildTorchZip()]), why: 'pickle prefix that torch.load unpickles before a clean-looking zip' },
+  'getattr-chain.pkl': {
+    bytes: buildPickle().proto(2)
+      .global('builtins', 'getattr').global('builtins', '__import__').binunicode('os').tuple1().reduce()
+      .binunicode('system').tuple2().reduce().binunicode(PAYLOAD).tuple1().reduce().stop().bytes(),
+    why: 'getattr(__import__("os"), "system") chain',
+  },
+  'object-array.npy': { bytes: buildNpy({ descr: '|O', shape: [1], data: payloadPickle('os', 'system', PAYLOAD) }), why: 'CVE-2019-6446: numpy object array unpickled on load' },
+  'compressed.joblib': { bytes: zlibBytes(payloadPickle('builtins', 'exec', 'import os')), why: 'joblib-style zlib-compressed pickle' },
+  'hidden-member.pt': {
+    bytes: buildTorchZip({ extraEntries: [{ name: 'archive/data/99', data: payloadPickle('os', 'system', PAYLOAD) }] }),
+    why: 'pickle hidden in a torch member that is not named .pkl',
+  },
+};
+
+rmSync(ZOO, { recursive: true, force: true });
+mkdirSync(join(ZOO, 'benign'), { recursive: true });
+mkdirSync(join(ZOO, 'malicious'), { recursive: true });
+for (const [name, bytes] of Object.entries(benign)) writeFileSync(join(ZOO, 'benign', name), bytes);
+for (const [name, { bytes }] of Object.entries(malicious)) writeFileSync(join(ZOO, 'malicious', name), bytes);
+writeFileSync(join(ZOO, 'benign', 'README.md'), '# tiny-model\nA model card: not a model format, so it is skipped.\n');
+
+console.log(`Built ${Object.keys(benign).length + 1} benign and ${Object.keys(malicious).length} malicious files in ${ZOO}/ with antidote's own byte builders.\n`);
+for (const [name, { why }] of Object.entries(malicious)) console.log(`  malicious/${name.padEnd(24)} ${why}`);
+console.log('\n$ antidote scan demo-zoo\n');
+
+const cli = resolve('dist/cli/bin.js');
+const text = spawnSync(process.execPath, [cli, 'scan', ZOO], { stdio: ['ignore', 'inherit', 'inherit'] });
+if (text.status !== 1) {
+  console.error(`\ndemo: expected exit code 1 (findings at or above high), got ${text.status}`);
+  process.exit(1);
+}
+
+// Check the verdicts from the JSON contract: every malicious file caught, every benign file quiet.
+const json = spawnSync(process.execPath, [cli, 'scan', ZOO, '--format', 'json'], { encoding: 'utf8' });
+const result = JSON.parse(json.stdout) as { findings: { severity: string; location: { path: string } }[] };
+const serious = (prefix: string) => result.findings.filter((f) => (f.severity === 'critical' || f.severity === 'high') && f.location.path.startsWith(prefix));
+const missed = Object.keys(malicious).filter((name) => serious(join(ZOO, 'malicious', name)).length === 0);
+const noisy = result.findings.filter((f) => f.severity !== 'info' && f.location.path.startsWith(join(ZOO, 'benign')));
+console.log(`\nantidote exit code: ${text.status} (1 = findings at or above --fail-on high)`);
+console.log(`caught ${Object.keys(malicious).length - missed.length}/${Object.keys(malicious).length} malicious files; ${noisy.length} findings above info on benign files`);
+console.log(`try: node dist/cli/bin.js scan demo-zoo --format html --output demo-report.html`);
+if (missed.length > 0 || noisy.length > 0) {
+  console.error(`demo: missed ${missed.join(', ') || 'none'}; noisy benign findings: ${noisy.length}`);
+  process.exit(1);
+}
