@@ -352,6 +352,16 @@ class Disassembler {
   }
 
   run(): void {
+    this.parseAll();
+    // A loader that reads several pickles back to back (legacy torch: 5) fails on a stream that ends
+    // early; it is cut short even when every pickle it holds is whole.
+    const { completePickles, issues } = this.result;
+    if (completePickles > 0 && completePickles < this.expected && issues.length === 0) {
+      this.issue('truncated', `stream ends after ${completePickles} of the ${this.expected} pickles its loader reads`, this.reader.size);
+    }
+  }
+
+  private parseAll(): void {
     const r = this.reader;
     const size = r.size;
     while (!r.atEnd()) {
