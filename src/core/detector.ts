@@ -1,5 +1,6 @@
 import type { Evidence, Location } from './finding.js';
 import type { Limits } from './limits.js';
+import type { RuleInfo } from './result.js';
 import type { Severity } from './severity.js';
 
 /** What a detector needs from its surroundings; the scan presets filter on these. */
@@ -51,16 +52,11 @@ export interface DetectorContext<M extends Record<string, string>> {
   report(report: DetectorReport<M>): void;
 }
 
-/** A detector: metadata once, evidence per finding (the SARIF rules/results split). */
-export interface Detector<I = unknown, M extends Record<string, string> = Record<string, string>> {
-  /** Equals the detector's path under src/detectors, e.g. `model/pickle-globals`. */
-  id: string;
-  title: string;
-  description: string;
-  remediation: string;
-  defaultSeverity: Severity;
-  /** OWASP LLM Top 10 (e.g. `OWASP-LLM03`) and MITRE ATLAS (e.g. `AML.T0010`) ids. */
-  tags: string[];
+/**
+ * A detector: metadata once (the same fields reports carry as {@link RuleInfo}; `id` equals the detector's
+ * path under src/detectors), evidence per finding (the SARIF rules/results split).
+ */
+export interface Detector<I = unknown, M extends Record<string, string> = Record<string, string>> extends RuleInfo {
   messages: M;
   requires: DetectorRequirements;
   /** The kind of artifact this detector reads, e.g. `pickle`, `zip`, `numpy`, `file`. */

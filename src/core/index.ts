@@ -6,3 +6,4 @@ export * from './read-result.js';
 export * from './limits.js';
 export * from './byte-source.js';
 export * from './detector.js';
+export * from './crc32.js';

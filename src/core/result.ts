@@ -27,13 +27,15 @@ export interface FileRecord {
   reason?: string;
 }
 
-/** Metadata of one detector, joined into reports (SARIF `rules`). */
+/** Metadata of one detector, joined into reports (SARIF `rules`); the detector's own fields, nothing else. */
 export interface RuleInfo {
+  /** Detector id, e.g. `model/pickle-globals`. */
   id: string;
   title: string;
   description: string;
   remediation: string;
   defaultSeverity: Severity;
+  /** OWASP LLM Top 10 and MITRE ATLAS ids, plus CVE/CWE ids the rule stops. */
   tags: string[];
 }
 

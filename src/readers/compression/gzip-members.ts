@@ -1,5 +1,5 @@
 import type { ReadError } from '../../core/index.js';
-import { crc32 } from './crc32.js';
+import { crc32 } from '../../core/crc32.js';
 import { joinParts, type Decoded } from './output-cap.js';
 import { deflatePrefix, runZlib } from './zlib-run.js';
 

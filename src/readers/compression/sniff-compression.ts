@@ -1,4 +1,4 @@
-import { crc32 } from './crc32.js';
+import { crc32 } from '../../core/crc32.js';
 import { parseZfHeader } from './joblib-zf.js';
 import { parseLzmaAloneHeader } from './lzma-alone-header.js';
 

@@ -1,5 +1,5 @@
 import type { ByteSource, ReadError } from '../../core/index.js';
-import { crc32 } from './crc32.js';
+import { crc32 } from '../../core/crc32.js';
 import { XZ_MAGIC } from './sniff-compression.js';
 import { SourceWindow } from './source-window.js';
 

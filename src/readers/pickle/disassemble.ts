@@ -490,32 +490,28 @@ class Disassembler {
     return state.stack.splice(mark);
   }
 
-  private readString(info: OpcodeInfo, utf8: boolean): Value {
+  /** The length prefix of a sized operand (1, 4 signed or unsigned, or 8 bytes, by opcode). */
+  private readLength(info: OpcodeInfo): number {
     const r = this.reader;
-    let length: number;
-    if (info.arg === 'len1') length = r.u8();
-    else if (info.arg === 'len4') length = r.u32();
-    else if (info.arg === 'len4s') {
-      length = r.i32();
-      if (length < 0) throw new StreamError('bad-operand', `${info.name} with negative length`, r.pos - 4);
-    } else length = r.u64();
+    if (info.arg === 'len1') return r.u8();
+    if (info.arg === 'len4') return r.u32();
+    if (info.arg === 'len8') return r.u64();
+    const length = r.i32();
+    if (length < 0) throw new StreamError('bad-operand', `${info.name} with negative length`, r.pos - 4);
+    return length;
+  }
+
+  private readString(info: OpcodeInfo, utf8: boolean): Value {
+    const length = this.readLength(info);
     if (length > this.limits.maxStringLength) {
-      r.skip(length);
+      this.reader.skip(length);
       return LONGSTR;
     }
-    return strFromBytes(r.bytes(length), utf8);
+    return strFromBytes(this.reader.bytes(length), utf8);
   }
 
   private skipSized(info: OpcodeInfo): void {
-    const r = this.reader;
-    let length: number;
-    if (info.arg === 'len1') length = r.u8();
-    else if (info.arg === 'len4') length = r.u32();
-    else if (info.arg === 'len4s') {
-      length = r.i32();
-      if (length < 0) throw new StreamError('bad-operand', `${info.name} with negative length`, r.pos - 4);
-    } else length = r.u64();
-    r.skip(length);
+    this.reader.skip(this.readLength(info));
   }
 
   private memoPut(state: PickleState, key: number, value: Value, offset: number): void {
