@@ -19,7 +19,7 @@ export class ProgressBar {
     const fraction = progress.bytesTotal > 0 ? progress.bytesDone / progress.bytesTotal : progress.filesDone / Math.max(1, progress.filesTotal);
     const filled = Math.round(fraction * BAR_WIDTH);
     const bar = '#'.repeat(filled) + '-'.repeat(BAR_WIDTH - filled);
-    const columns = this.stream.columns ?? 80;
+    const columns = this.stream.columns || 80;
     const prefix = `[${bar}] ${progress.filesDone}/${progress.filesTotal} files `;
     const room = Math.max(0, columns - prefix.length - 1);
     const name = progress.currentPath.length > room ? `...${progress.currentPath.slice(-(room - 3))}` : progress.currentPath;
