@@ -14,7 +14,7 @@ export interface Limits {
   maxStringLength: number;
   /** Pickles concatenated in one stream. Legacy torch files hold 5; anything past this is a finding. */
   maxPicklesPerStream: number;
-  /** Entries in one zip central directory. torch checkpoints hold one per tensor storage. */
+  /** Entries in one archive (zip central directory, tar headers). torch checkpoints hold one per tensor storage. */
   maxZipEntries: number;
   /** Bytes one compressed member or stream may expand to in memory. */
   maxMemberBytes: number;

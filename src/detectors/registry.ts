@@ -3,6 +3,7 @@ import unscanned from './file/unscanned.js';
 import numpyObjectArray from './model/numpy-object-array.js';
 import pickleGlobals from './model/pickle-globals.js';
 import pickleIntegrity from './model/pickle-integrity.js';
+import tarAnomalies from './model/tar-anomalies.js';
 import torchscriptCode from './model/torchscript-code.js';
 import zipAnomalies from './model/zip-anomalies.js';
 
@@ -11,6 +12,7 @@ export const allDetectors: readonly Detector<any, any>[] = [
   pickleGlobals,
   pickleIntegrity,
   zipAnomalies,
+  tarAnomalies,
   numpyObjectArray,
   torchscriptCode,
   unscanned,

@@ -8,9 +8,11 @@ import type { PickleArtifact } from '../detectors/model/pickle-artifact.js';
 import type { ZipArtifact } from '../detectors/model/zip-anomalies.js';
 import type { NumpyArtifact } from '../detectors/model/numpy-object-array.js';
 import type { TorchScriptArtifact } from '../detectors/model/torchscript-code.js';
+import { LEGACY_TORCH_MEMBERS, type TarArtifact } from '../detectors/model/tar-anomalies.js';
 import { decompressBestEffort, sniffCompression, type CompressionKind, type DecompressionBudget } from '../readers/compression/index.js';
 import { readNpyHeader, sniffNpy } from '../readers/numpy/index.js';
 import { disassemblePickle, sniffPickle, type PickleAnalysis } from '../readers/pickle/index.js';
+import { readTar, sniffTar, type TarArchive } from '../readers/tar/index.js';
 import { openEntry, readZip, sniffZip, sniffZipTail, verifyCrc, type ZipArchive } from '../readers/zip/index.js';
 import type { FindingCollector } from './collector.js';
 
@@ -93,6 +95,16 @@ export function scanObject(source: ByteSource, path: string, depth: number, scan
     }
   }
 
+  if (sniffTar(head)) {
+    if (depth >= scanner.limits.maxNestingDepth) return finish('tar', 'partial', `nested deeper than ${scanner.limits.maxNestingDepth} containers`, 'maxNestingDepth');
+    const tar = readTar(source, scanner.limits);
+    if (tar.ok) {
+      const status = scanTar(source, tar.value, path, depth, scanner);
+      return finish('tar', status.status, status.reason);
+    }
+    if (tar.error.kind === 'limit') return finish('tar', 'partial', tar.error.message, tar.error.limit);
+  }
+
   if (sniffNpy(head)) {
     const npy = readNpyHeader(source, scanner.limits);
     if (!npy.ok) return finish('numpy', 'failed', npy.error.message, npy.error.kind === 'limit' ? npy.error.limit : undefined);
@@ -135,11 +147,15 @@ export function scanObject(source: ByteSource, path: string, depth: number, scan
   const pickleKind = sniffPickle(head);
   if (pickleKind) {
     const legacy = head.subarray(0, TORCH_LEGACY_MAGIC.length).equals(TORCH_LEGACY_MAGIC);
+    // Only bytes that start with PROTO and were not merely probed are pickles before any parse; anything
+    // else is one only if it parses or imports (see sniffPickle).
+    const probe = hints.probe || pickleKind === 'weak';
     const analysis = disassemblePickle(source, {
       limits: scanner.limits,
       expectedPickles: legacy ? TORCH_LEGACY_PICKLES : 1,
+      probe,
     });
-    const isPickle = analysis.completePickles > 0 || analysis.imports.length > 0 || (!hints.probe && pickleKind === 'binary');
+    const isPickle = analysis.completePickles > 0 || analysis.imports.length > 0 || !probe;
     if (isPickle) {
       const format = legacy ? 'pytorch-legacy' : 'pickle';
       runPickle(analysis, format, path, scanner);
@@ -203,7 +219,9 @@ function scanZip(source: ByteSource, archive: ZipArchive, path: string, depth: n
   let partial: string | undefined;
   const codeFiles: { name: string; text: string }[] = [];
   for (const entry of archive.entries) {
-    if (entry.isDirectory || entry.isSymlink) continue;
+    // Python's zipfile (numpy.load of an .npz) reads any member by name, whatever its attributes say: a
+    // "directory" or "symlink" that carries bytes is scanned like any other member.
+    if ((entry.isDirectory || entry.isSymlink) && entry.uncompressedSize === 0 && entry.compressedSize === 0) continue;
     const memberPath = `${path}!${entry.name}`;
     const opened = openEntry(source, archive, entry, scanner.limits);
     if (!opened.ok) {
@@ -233,6 +251,22 @@ function scanZip(source: ByteSource, archive: ZipArchive, path: string, depth: n
     const ts: TorchScriptArtifact = { codeFiles };
     scanner.collector.run(scanner.detectors, 'torchscript', ts, path);
   }
+  return partial ? { status: 'partial', reason: partial } : { status: 'scanned' };
+}
+
+function scanTar(source: ByteSource, archive: TarArchive, path: string, depth: number, scanner: ObjectScanner): { status: FileStatus; reason?: string } {
+  let partial: string | undefined;
+  for (const entry of archive.entries) {
+    if (entry.type !== 'file' || entry.size === 0) continue;
+    // Stored bytes: a window over the archive, no copy. torch's legacy tar members and *.pkl are parsed as
+    // pickles outright; anything else is probed by content like an archive member.
+    const pickleNamed = LEGACY_TORCH_MEMBERS.has(entry.name) || isPickleName(entry.name);
+    const member = scanObject(sliceSource(source, entry.dataOffset, entry.size), `${path}!${entry.name}`, depth + 1, scanner, { probe: !pickleNamed });
+    if (member.status === 'partial' || member.status === 'failed') partial ??= `member ${entry.name} not fully scanned`;
+  }
+  const artifact: TarArtifact = { archive, size: source.size };
+  scanner.collector.run(scanner.detectors, 'tar', artifact, path);
+  if (archive.anomalies.some((a) => a.kind === 'truncated' || a.kind === 'bad-checksum')) partial ??= 'archive is truncated or damaged';
   return partial ? { status: 'partial', reason: partial } : { status: 'scanned' };
 }
 

@@ -1,6 +1,7 @@
 import type { ByteSource } from '../../core/byte-source.js';
 import type { Limits } from '../../core/limits.js';
 import { HIGHEST_PROTOCOL, OPCODES, type OpcodeInfo } from './opcodes.js';
+import { decodeRawUnicodeEscape, decodeStringOperand, pickleIntOperand, pythonIntBase10 } from './python-text.js';
 
 /*
  * A streaming pickle disassembler that never executes anything. It walks the opcode stream the way CPython's
@@ -104,6 +105,12 @@ export interface DisassembleOptions {
    * these are still scanned when present, so this only affects what counts as trailing data.
    */
   expectedPickles?: number;
+  /**
+   * Probe mode: the bytes only might be a pickle (an archive member not named as one, a file whose first
+   * byte is merely a valid opcode). A first attempt that fails before importing anything ends the read
+   * without resynchronising: such bytes are not a pickle, and nothing in them could run.
+   */
+  probe?: boolean;
 }
 
 // ---- symbolic values -------------------------------------------------------------------------------------
@@ -114,9 +121,9 @@ type Value =
   | { t: 'longstr' }
   | { t: 'int'; v: number }
   | { t: 'global'; g: GlobalRef }
-  | { t: 'call'; callee: Value; args: Value | null }
-  | { t: 'seq'; kind: 'tuple' | 'list' | 'set'; items: Value[] }
-  | { t: 'dict'; entries: [Value, Value][] }
+  | { t: 'call'; callee: Value; args: Value | null; attrs?: Map<string, Value>; buildState?: Value }
+  | { t: 'seq'; kind: 'tuple' | 'list' | 'set'; items: Value[]; truncated?: boolean }
+  | { t: 'dict'; entries: [Value, Value][]; truncated?: boolean }
   | { t: 'module'; name: string };
 
 const OTHER: Value = { t: 'other' };
@@ -143,6 +150,8 @@ class Reader {
   private buf: Buffer = Buffer.alloc(0);
   private bufStart = 0;
   pos: number;
+  /** End of the current FRAME (protocol 4+), or -1: joblib reads array bytes from the file past it. */
+  frameEnd = -1;
 
   constructor(
     private readonly source: ByteSource,
@@ -257,6 +266,20 @@ class Reader {
   }
 }
 
+/** A dotted Python identifier (Unicode letters allowed, as in Python 3). */
+const MODULE_NAME = /^[\p{L}\p{Nl}_][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}]*(?:\.[\p{L}\p{Nl}_][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}]*)*$/u;
+
+/**
+ * `find_class` imports the module first: a name that is not a dotted identifier cannot be imported, so
+ * CPython raises there and nothing after it runs. Treating it as corruption keeps text that merely starts
+ * with an opcode byte (`class Net(Module):` begins with GLOBAL) from reading as an import.
+ */
+function checkModuleName(module: string, offset: number): void {
+  if (!MODULE_NAME.test(module)) {
+    throw new StreamError('bad-operand', `global names a module that cannot be imported: ${JSON.stringify(module.slice(0, 60))}`, offset);
+  }
+}
+
 function isIdentStart(b: number): boolean {
   return (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || b === 0x5f;
 }
@@ -286,13 +309,6 @@ function looksLikeGlobalLine(window: Buffer, from: number): boolean {
 /** Strings decode as CPython does for the opcode; only short ones are kept (module and attribute names). */
 function strFromBytes(bytes: Buffer, utf8: boolean): Value {
   return { t: 'str', v: utf8 ? bytes.toString('utf8') : bytes.toString('latin1') };
-}
-
-/** Parse a protocol-0 STRING operand: a Python repr with quotes. Escapes are kept literally (names have none). */
-function parseStringRepr(text: string): string | null {
-  const t = text.trimEnd();
-  if (t.length >= 2 && (t[0] === "'" || t[0] === '"') && t[t.length - 1] === t[0]) return t.slice(1, -1);
-  return null;
 }
 
 /** Resolve a value to a dotted module path when it denotes a module or class (for getattr chains). */
@@ -328,12 +344,16 @@ class Disassembler {
   private readonly callIndex = new Map<string, PickleCall>();
   private afterCorruption = false;
   private nesting = 0;
+  /** A joblib array wrapper class was imported: BUILDs on objects of unknown class can no longer be sized. */
+  private wrapperImported = false;
+  private readonly probe: boolean;
   private opcodeBudget: number;
 
   constructor(source: ByteSource, options: DisassembleOptions) {
     this.reader = new Reader(source, options.start ?? 0);
     this.limits = options.limits;
     this.expected = options.expectedPickles ?? 1;
+    this.probe = options.probe ?? false;
     this.opcodeBudget = options.limits.maxOpcodes;
     this.result = {
       completePickles: 0,
@@ -383,6 +403,7 @@ class Disassembler {
       }
       const failure = this.lastFailure;
       const sawImports = this.result.imports.length > importsBefore;
+      if (this.probe && !sawImports && this.result.startedPickles === 1) return;
       let from: number;
       if (!sawImports && (this.afterCorruption || this.result.completePickles >= this.expected)) {
         // Bytes that do not parse and import nothing are not a pickle: after the pickles a loader reads
@@ -528,6 +549,7 @@ class Disassembler {
   }
 
   private recordImport(g: GlobalRef, opcode: string, offset: number, pickleIndex: number): void {
+    if (isArrayWrapper(g)) this.wrapperImported = true;
     const key = `${g.module}\u0000${g.name}\u0000${opcode}\u0000${g.via ?? ''}`;
     const existing = this.importIndex.get(key);
     if (existing) {
@@ -608,9 +630,13 @@ class Disassembler {
         this.push(state, OTHER, offset);
         return false;
       case 'INT': {
-        const text = r.line().toString('latin1').trim();
-        const n = Number.parseInt(text, 10);
-        this.push(state, Number.isSafeInteger(n) ? intValue(n) : OTHER, offset);
+        const text = r.line().toString('latin1');
+        const n = pickleIntOperand(text);
+        if (n === null) {
+          // Out of safe-integer range is still a valid Python int; anything else makes CPython raise.
+          if (!/^\s*[+-]?\d[\d_]*\s*$/.test(text)) throw new StreamError('bad-operand', `INT operand ${JSON.stringify(text.slice(0, 40))} is not an integer both unpicklers read alike`, offset);
+          this.push(state, OTHER, offset);
+        } else this.push(state, intValue(n), offset);
         return false;
       }
       case 'BININT':
@@ -622,7 +648,13 @@ class Disassembler {
       case 'BININT2':
         this.push(state, intValue(r.u16()), offset);
         return false;
-      case 'LONG1':
+      case 'LONG1': {
+        // Small two's-complement little-endian ints: joblib array shapes past 2**31 elements arrive this way.
+        const length = r.u8();
+        const bytes = r.bytes(length);
+        this.push(state, length > 0 && length <= 6 ? intValue(bytes.readIntLE(0, length)) : length === 0 ? intValue(0) : OTHER, offset);
+        return false;
+      }
       case 'LONG4':
         this.skipSized(info);
         this.push(state, OTHER, offset);
@@ -647,14 +679,17 @@ class Disassembler {
         this.push(state, OTHER, offset);
         return false;
       case 'STRING': {
-        const text = parseStringRepr(r.line().toString('latin1'));
-        if (text === null) throw new StreamError('bad-operand', 'STRING operand is not a quoted string', offset);
+        const text = decodeStringOperand(r.line().toString('latin1'));
+        if (text === null) throw new StreamError('bad-operand', 'STRING operand is not a quoted, well-escaped string', offset);
         this.push(state, { t: 'str', v: text }, offset);
         return false;
       }
-      case 'UNICODE':
-        this.push(state, { t: 'str', v: r.line().toString('latin1') }, offset);
+      case 'UNICODE': {
+        const text = decodeRawUnicodeEscape(r.line());
+        if (text === null) throw new StreamError('bad-operand', 'UNICODE operand has a malformed \\u escape', offset);
+        this.push(state, { t: 'str', v: text }, offset);
         return false;
+      }
       case 'BINSTRING':
       case 'SHORT_BINSTRING':
         // Python 3 decodes these as str (encoding='ASCII' by default), so they can feed STACK_GLOBAL.
@@ -675,19 +710,14 @@ class Disassembler {
       case 'APPEND': {
         const value = this.pop(state, offset, op);
         const list = this.top(state, offset, op);
-        if (list.t === 'seq' && list.items.length < MAX_CONTAINER_ITEMS) list.items.push(value);
+        if (list.t === 'seq') appendItems(list, [value]);
         return false;
       }
       case 'APPENDS':
       case 'ADDITEMS': {
         const items = this.popMark(state, offset, op);
         const target = this.top(state, offset, op);
-        if (target.t === 'seq') {
-          for (const item of items) {
-            if (target.items.length >= MAX_CONTAINER_ITEMS) break;
-            target.items.push(item);
-          }
-        }
+        if (target.t === 'seq') appendItems(target, items);
         return false;
       }
       case 'BUILD': {
@@ -696,7 +726,12 @@ class Disassembler {
         // BUILD runs the object's __setstate__ (or updates its __dict__): a call on the object's class.
         const owner = target.t === 'call' ? target.callee : target;
         if (owner.t === 'global') this.recordCall(owner, null, op, offset, state.index);
-        this.afterBuild(owner, stateValue, state.index);
+        if (target.t === 'call') {
+          target.buildState = stateValue;
+          if (this.afterBuild(target, stateValue, offset)) state.stack[state.stack.length - 1] = OTHER;
+        } else if (this.wrapperImported && target.t !== 'dict' && target.t !== 'seq' && target.t !== 'global') {
+          throw new StreamError('bad-operand', 'BUILD on an object whose class cannot be resolved in a stream that imports a joblib array wrapper; where its array bytes end cannot be known', offset);
+        }
         return false;
       }
       case 'GLOBAL': {
@@ -704,6 +739,7 @@ class Disassembler {
         const module = r.line().toString('utf8');
         const name = r.line().toString('utf8');
         const g: GlobalRef = { module, name };
+        checkModuleName(module, offset);
         this.recordImport(g, op, offset, state.index);
         this.push(state, { t: 'global', g }, offset);
         return false;
@@ -712,6 +748,7 @@ class Disassembler {
         const nameV = this.pop(state, offset, op);
         const moduleV = this.pop(state, offset, op);
         const resolved = nameV.t === 'str' && moduleV.t === 'str';
+        if (moduleV.t === 'str') checkModuleName(moduleV.v, offset);
         const g: GlobalRef = resolved
           ? { module: (moduleV as { v: string }).v, name: (nameV as { v: string }).v }
           : { module: describe(moduleV), name: describe(nameV), dynamic: true };
@@ -723,6 +760,7 @@ class Disassembler {
         // CPython decodes GLOBAL and INST operands as UTF-8.
         const module = r.line().toString('utf8');
         const name = r.line().toString('utf8');
+        checkModuleName(module, offset);
         const args = this.popMark(state, offset, op);
         const g: GlobalRef = { module, name };
         this.recordImport(g, op, offset, state.index);
@@ -765,9 +803,9 @@ class Disassembler {
       }
       case 'DICT': {
         const items = this.popMark(state, offset, op);
-        const entries: [Value, Value][] = [];
-        for (let i = 0; i + 1 < items.length && entries.length < MAX_CONTAINER_ITEMS; i += 2) entries.push([items[i]!, items[i + 1]!]);
-        this.push(state, { t: 'dict', entries }, offset);
+        const dict: Value = { t: 'dict', entries: [] };
+        setItems(dict, items);
+        this.push(state, dict, offset);
         return false;
       }
       case 'EMPTY_DICT':
@@ -777,17 +815,13 @@ class Disassembler {
         const value = this.pop(state, offset, op);
         const key = this.pop(state, offset, op);
         const dict = this.top(state, offset, op);
-        if (dict.t === 'dict' && dict.entries.length < MAX_CONTAINER_ITEMS) dict.entries.push([key, value]);
+        if (dict.t === 'dict') setItems(dict, [key, value]);
         return false;
       }
       case 'SETITEMS': {
         const items = this.popMark(state, offset, op);
         const dict = this.top(state, offset, op);
-        if (dict.t === 'dict') {
-          for (let i = 0; i + 1 < items.length && dict.entries.length < MAX_CONTAINER_ITEMS; i += 2) {
-            dict.entries.push([items[i]!, items[i + 1]!]);
-          }
-        }
+        if (dict.t === 'dict') setItems(dict, items);
         return false;
       }
       case 'LIST':
@@ -795,7 +829,9 @@ class Disassembler {
       case 'FROZENSET': {
         const items = this.popMark(state, offset, op);
         const kind = op === 'LIST' ? 'list' : op === 'TUPLE' ? 'tuple' : 'set';
-        this.push(state, { t: 'seq', kind, items: items.slice(0, MAX_CONTAINER_ITEMS) }, offset);
+        const seq: Value = { t: 'seq', kind, items: [] };
+        appendItems(seq, items);
+        this.push(state, seq, offset);
         return false;
       }
       case 'EMPTY_LIST':
@@ -817,8 +853,8 @@ class Disassembler {
         return false;
       }
       case 'GET': {
-        const key = Number.parseInt(r.line().toString('latin1'), 10);
-        if (!Number.isSafeInteger(key)) throw new StreamError('bad-operand', 'GET with a non-integer key', offset);
+        const key = pythonIntBase10(r.line().toString('latin1'));
+        if (key === null) throw new StreamError('bad-operand', 'GET with a key that is not a base-10 integer', offset);
         this.push(state, this.memoGet(state, key, offset), offset);
         return false;
       }
@@ -829,8 +865,8 @@ class Disassembler {
         this.push(state, this.memoGet(state, r.u32(), offset), offset);
         return false;
       case 'PUT': {
-        const key = Number.parseInt(r.line().toString('latin1'), 10);
-        if (!Number.isSafeInteger(key)) throw new StreamError('bad-operand', 'PUT with a non-integer key', offset);
+        const key = pythonIntBase10(r.line().toString('latin1'));
+        if (key === null) throw new StreamError('bad-operand', 'PUT with a key that is not a base-10 integer', offset);
         this.memoPut(state, key, this.top(state, offset, op), offset);
         return false;
       }
@@ -860,10 +896,13 @@ class Disassembler {
         this.result.protocol = Math.max(this.result.protocol, proto);
         return false;
       }
-      case 'FRAME':
-        // Frames only group opcodes for buffered reads; their contents are ordinary opcodes.
-        r.u64();
+      case 'FRAME': {
+        // Frames only group opcodes for buffered reads; their contents are ordinary opcodes. Where a frame
+        // ends matters to joblib, which reads array bytes from the file, i.e. after the current frame.
+        const length = r.u64();
+        r.frameEnd = r.pos + length;
         return false;
+      }
       case 'NEXT_BUFFER':
         this.result.outOfBandBuffers += 1;
         this.push(state, OTHER, offset);
@@ -879,17 +918,32 @@ class Disassembler {
   /**
    * joblib writes numpy array bytes straight into the pickle stream after the BUILD of a NumpyArrayWrapper
    * (joblib/numpy_pickle.py `read_array`): raw data for plain dtypes, a whole nested pickle for object
-   * dtypes. Skip the raw bytes exactly, scan the nested pickle, or stop honestly when the layout is unknown.
+   * dtypes, read from the file position, i.e. after the current FRAME. Skip the raw bytes exactly, scan the
+   * nested pickle, or stop honestly when the layout cannot be known. Returns true when `target` was a wrapper
+   * (joblib then replaces it on the stack with the array it read).
    */
-  private afterBuild(owner: Value, stateValue: Value, pickleIndex: number): void {
-    if (owner.t !== 'global' || owner.g.name !== 'NumpyArrayWrapper' || !owner.g.module.endsWith('numpy_pickle')) return;
-    if (stateValue.t !== 'dict') return;
-    const field = (name: string): Value | undefined => stateValue.entries.find(([k]) => k.t === 'str' && k.v === name)?.[1];
-    const dtype = field('dtype');
-    const shape = field('shape');
-    const hasAlignment = field('numpy_array_alignment_bytes') !== undefined;
-    const layout = dtypeLayout(dtype);
+  private afterBuild(target: Extract<Value, { t: 'call' }>, stateValue: Value, offset: number): boolean {
+    const cls = instanceClass(target);
+    if (cls === undefined) {
+      if (this.wrapperImported) {
+        throw new StreamError('bad-operand', 'BUILD on an object of unresolvable class in a stream that imports a joblib array wrapper; where its array bytes end cannot be known', offset);
+      }
+      return false;
+    }
+    if (!isArrayWrapper(cls)) return false;
+    // Pure-Python load_build: a (state, slotstate) pair or a dict; later keys win, as in a Python dict.
+    const attrs = (target.attrs ??= new Map());
+    const parts = stateValue.t === 'seq' && stateValue.kind === 'tuple' && stateValue.items.length === 2 ? stateValue.items : [stateValue];
+    for (const part of parts) {
+      if (part.t === 'other') continue; // None (or a falsy value) adds nothing
+      if (part.t !== 'dict' || part.truncated) throw new StreamError('bad-operand', 'joblib array wrapper state antidote cannot read exactly; the bytes after it were not scanned', offset);
+      for (const [key, value] of part.entries) if (key.t === 'str') attrs.set(key.v, value);
+    }
     const r = this.reader;
+    if (r.frameEnd > r.pos) {
+      throw new StreamError('bad-operand', 'joblib array wrapper completed inside a pickle frame: joblib reads its bytes from after the frame, antidote does not follow that order', offset);
+    }
+    const layout = dtypeLayout(attrs.get('dtype'));
     if (layout === 'object') {
       if (this.nesting >= MAX_NESTED_PICKLES) {
         throw new StreamError('limit', `more than ${MAX_NESTED_PICKLES} nested pickles`, r.pos, 'maxNestedPickles');
@@ -901,36 +955,101 @@ class Disassembler {
       } finally {
         this.nesting -= 1;
       }
-      return;
+      return true;
     }
-    const count = shapeCount(shape);
+    const count = shapeCount(attrs.get('shape'));
     if (layout === null || count === null) {
       throw new StreamError('bad-operand', 'joblib array with a layout antidote cannot size; the bytes after it were not scanned', r.pos);
     }
-    if (hasAlignment) {
+    if (attrs.has('numpy_array_alignment_bytes')) {
       const padding = r.u8();
       r.skip(padding);
     }
     r.skip(count * layout);
-    void pickleIndex;
+    return true;
   }
 }
 
-/** Item size of a symbolic `numpy.dtype(...)` value, 'object' for object dtype, or null when unknown. */
+/** joblib's array wrapper classes (NDArrayWrapper keeps arrays in side files, so it reads nothing inline). */
+function isArrayWrapper(g: GlobalRef): boolean {
+  return g.name === 'NumpyArrayWrapper' && g.module.endsWith('numpy_pickle');
+}
+
+const RECONSTRUCTORS = new Set(['copyreg._reconstructor', 'copy_reg._reconstructor', 'copyreg.__newobj__', 'copyreg.__newobj_ex__', 'copy_reg.__newobj__']);
+
+/**
+ * The class an object was made from: the called global, or the class argument of copyreg's reconstructors
+ * (what `isinstance` sees). Undefined when the class cannot be resolved.
+ */
+function instanceClass(value: Extract<Value, { t: 'call' }>): GlobalRef | undefined {
+  if (value.callee.t !== 'global') return undefined;
+  const g = value.callee.g;
+  if (g.dynamic) return undefined;
+  if (RECONSTRUCTORS.has(`${g.module}.${g.name}`)) {
+    const first = value.args?.t === 'seq' ? value.args.items[0] : undefined;
+    return first?.t === 'global' && !first.g.dynamic ? first.g : undefined;
+  }
+  return g;
+}
+
+function appendItems(seq: Extract<Value, { t: 'seq' }>, items: Value[]): void {
+  for (const item of items) {
+    if (seq.items.length >= MAX_CONTAINER_ITEMS) {
+      seq.truncated = true;
+      return;
+    }
+    seq.items.push(item);
+  }
+}
+
+/** SETITEM(S) into a symbolic dict; a later equal key replaces the earlier one, as in Python. */
+function setItems(dict: Extract<Value, { t: 'dict' }>, items: Value[]): void {
+  for (let i = 0; i + 1 < items.length; i += 2) {
+    const key = items[i]!;
+    const value = items[i + 1]!;
+    const existing = key.t === 'str' ? dict.entries.findIndex(([k]) => k.t === 'str' && k.v === key.v) : -1;
+    if (existing >= 0) {
+      dict.entries[existing] = [key, value];
+      continue;
+    }
+    if (dict.entries.length >= MAX_CONTAINER_ITEMS) {
+      dict.truncated = true;
+      continue;
+    }
+    dict.entries.push([key, value]);
+  }
+}
+
+/**
+ * Item size of a symbolic `numpy.dtype(typestr, align, copy)` value with its BUILD state (version,
+ * byteorder, subarray, names, fields, elsize, alignment, flags), 'object' for object dtype, or null when the
+ * size cannot be known exactly (structured or subarray dtypes, unknown kinds).
+ */
 function dtypeLayout(dtype: Value | undefined): number | 'object' | null {
   if (!dtype || dtype.t !== 'call' || dtype.callee.t !== 'global') return null;
   const g = dtype.callee.g;
   if (g.name !== 'dtype' || !g.module.startsWith('numpy')) return null;
-  const args = dtype.args;
-  const first = args && args.t === 'seq' ? args.items[0] : undefined;
+  const first = dtype.args && dtype.args.t === 'seq' ? dtype.args.items[0] : undefined;
   if (!first || first.t !== 'str') return null;
-  const m = /^[<>|=]?([a-zA-Z])(\d*)$/.exec(first.v);
+  const m = /^[<>|=]?([a-zA-Z?])(\d*)$/.exec(first.v);
   if (!m) return null;
   const kind = m[1]!;
-  const n = m[2] ? Number(m[2]) : NaN;
+  const digits = m[2] ? Number(m[2]) : NaN;
   if (kind === 'O') return 'object';
-  if (kind === 'U') return Number.isFinite(n) ? n * 4 : null;
-  if ('fiucbSVMm?'.includes(kind)) return Number.isFinite(n) ? n : kind === 'b' || kind === '?' ? 1 : null;
+  const st = dtype.buildState;
+  let elsize = -1;
+  if (st !== undefined) {
+    if (st.t !== 'seq' || st.truncated) return null;
+    const [, , subarray, names, fields, size] = st.items;
+    const isNone = (v: Value | undefined): boolean => v === undefined || v.t === 'other';
+    // Structured and subarray dtypes may hold objects (then joblib unpickles instead of reading bytes).
+    if (!isNone(subarray) || !isNone(names) || !isNone(fields)) return null;
+    if (size !== undefined && size.t === 'int') elsize = size.v;
+  }
+  if (kind === 'S' || kind === 'V') return elsize >= 0 ? elsize : Number.isFinite(digits) ? digits : null;
+  if (kind === 'U') return elsize >= 0 ? elsize : Number.isFinite(digits) ? digits * 4 : null;
+  if (kind === 'b' || kind === '?') return 1;
+  if ('iufcMm'.includes(kind)) return Number.isFinite(digits) ? digits : null;
   return null;
 }
 
