@@ -37,6 +37,8 @@ export function sliceSource(source: ByteSource, start: number, size: number): By
 
 /** An open file; `close()` must be called when the scan of the file ends. */
 export interface FileSource extends ByteSource {
+  /** Read into a caller's buffer (no allocation per read); returns the bytes read, 0 at the end. */
+  readInto(position: number, target: Buffer): number;
   close(): void;
 }
 
@@ -57,6 +59,10 @@ export function openFileSource(path: string): FileSource {
         done += n;
       }
       return done === want ? buffer : buffer.subarray(0, done);
+    },
+    readInto(position, target) {
+      if (position >= size) return 0;
+      return readSync(fd, target, 0, Math.min(target.length, size - position), position);
     },
     close() {
       closeSync(fd);

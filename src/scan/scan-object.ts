@@ -155,7 +155,9 @@ export function scanObject(source: ByteSource, path: string, depth: number, scan
       expectedPickles: legacy ? TORCH_LEGACY_PICKLES : 1,
       probe,
     });
-    const isPickle = analysis.completePickles > 0 || analysis.imports.length > 0 || !probe;
+    // Probed bytes count as a pickle only when they import something resolvable: a pickle without imports
+    // cannot run code, and random data completes tiny "pickles" (N.) or hits EXT opcodes by chance.
+    const isPickle = !probe || analysis.imports.some((i) => !i.dynamic);
     if (isPickle) {
       const format = legacy ? 'pytorch-legacy' : 'pickle';
       runPickle(analysis, format, path, scanner);

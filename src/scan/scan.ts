@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { bufferSource, openFileSource, type ByteSource } from '../core/byte-source.js';
+import { bufferSource, openFileSource, type ByteSource, type FileSource } from '../core/byte-source.js';
 import type { Detector, ImportPolicy } from '../core/detector.js';
 import { errorMessage } from '../core/errors.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
@@ -190,9 +190,19 @@ function scanFile(path: string, scanner: ObjectScanner, hash: boolean): void {
   }
 }
 
-/** sha256 of a whole source, streamed in large chunks. */
-export function sha256Of(source: ByteSource): string {
+/** sha256 of a whole source, streamed in large chunks through one reused buffer when the source allows. */
+export function sha256Of(source: ByteSource | FileSource): string {
   const hash = createHash('sha256');
+  if ('readInto' in source) {
+    const chunk = Buffer.allocUnsafe(HASH_CHUNK);
+    for (let position = 0; position < source.size; ) {
+      const n = source.readInto(position, chunk);
+      if (n <= 0) break;
+      hash.update(n === chunk.length ? chunk : chunk.subarray(0, n));
+      position += n;
+    }
+    return hash.digest('hex');
+  }
   for (let position = 0; position < source.size; position += HASH_CHUNK) {
     hash.update(source.read(position, HASH_CHUNK));
   }

@@ -16,7 +16,12 @@ import { decodeRawUnicodeEscape, decodeStringOperand, pickleIntOperand, pythonIn
  * the first error report nothing.
  */
 
-/** Bytes read from the source at a time; large enough that positioned reads cost nothing per opcode. */
+/**
+ * Bytes read from the source at a time: the first read is small (most probed archive members are tensor
+ * data that fails within a few bytes), later reads double up to a size where positioned reads cost nothing
+ * per opcode.
+ */
+const FIRST_CHUNK = 64 * 1024;
 const CHUNK_SIZE = 4 * 1024 * 1024;
 /** Items kept per symbolic tuple/list/dict: resolving calls needs only the first few arguments. */
 const MAX_CONTAINER_ITEMS = 16;
@@ -128,10 +133,12 @@ type Value =
 
 const OTHER: Value = { t: 'other' };
 const LONGSTR: Value = { t: 'longstr' };
-const SMALL_INTS: Value[] = Array.from({ length: 256 }, (_, v) => ({ t: 'int', v }));
+/** Interned ints 0..65535 (every BININT1/BININT2 value), filled on first use: no allocation per opcode. */
+const SMALL_INTS: (Value | undefined)[] = new Array(65536);
 
 function intValue(v: number): Value {
-  return v >= 0 && v < 256 ? SMALL_INTS[v]! : { t: 'int', v };
+  if (v >= 0 && v < 65536) return (SMALL_INTS[v] ??= { t: 'int', v });
+  return { t: 'int', v };
 }
 
 /** Thrown inside the disassembler only; caught at its boundary and turned into a PickleIssue. */
@@ -149,6 +156,7 @@ class StreamError {
 class Reader {
   private buf: Buffer = Buffer.alloc(0);
   private bufStart = 0;
+  private chunk = FIRST_CHUNK;
   pos: number;
   /** End of the current FRAME (protocol 4+), or -1: joblib reads array bytes from the file past it. */
   frameEnd = -1;
@@ -171,13 +179,24 @@ class Reader {
     if (this.pos + n > this.source.size) {
       throw new StreamError('truncated', `stream ends inside an operand (needs ${n} bytes)`, this.pos);
     }
-    this.buf = this.source.read(this.pos, Math.max(n, CHUNK_SIZE));
+    this.buf = this.source.read(this.pos, Math.max(n, this.chunk));
     this.bufStart = this.pos;
+    this.chunk = Math.min(CHUNK_SIZE, this.chunk * 2);
     return 0;
   }
 
   atEnd(): boolean {
     return this.pos >= this.source.size;
+  }
+
+  /** The next byte, or -1 at the end of the source: the opcode fetch of the hot loop. */
+  nextByte(): number {
+    const rel = this.pos - this.bufStart;
+    if (rel >= 0 && rel < this.buf.length) {
+      this.pos += 1;
+      return this.buf[rel]!;
+    }
+    return this.pos >= this.source.size ? -1 : this.u8();
   }
 
   u8(): number {
@@ -324,9 +343,15 @@ const GETATTRS = new Set(['builtins.getattr', '__builtin__.getattr']);
 interface PickleState {
   stack: Value[];
   marks: number[];
-  memo: Map<number, Value>;
+  /** Dense memo (CPython numbers entries 0, 1, 2... with MEMOIZE and BINPUT); `memoFar` holds far keys. */
+  memo: Value[];
+  memoFar: Map<number, Value>;
+  memoSize: number;
   index: number;
 }
+
+/** Memo keys below this live in the dense array; a hostile LONG_BINPUT 4e9 goes to the map instead. */
+const DENSE_MEMO_KEYS = 1 << 22;
 
 /** Disassemble every pickle in `source` from `options.start`; never throws for any input. */
 export function disassemblePickle(source: ByteSource, options: DisassembleOptions): PickleAnalysis {
@@ -403,7 +428,10 @@ class Disassembler {
       }
       const failure = this.lastFailure;
       const sawImports = this.result.imports.length > importsBefore;
-      if (this.probe && !sawImports && this.result.startedPickles === 1) return;
+      // In probe mode only a resolvable import shows these bytes are a pickle: random tensor data often
+      // starts with EXT1/EXT2 (0x82, 0x83), whose "imports" no loader could resolve anyway.
+      const sawResolved = this.result.imports.slice(importsBefore).some((i) => !i.dynamic);
+      if (this.probe && !sawResolved && this.result.startedPickles === 1) return;
       let from: number;
       if (!sawImports && (this.afterCorruption || this.result.completePickles >= this.expected)) {
         // Bytes that do not parse and import nothing are not a pickle: after the pickles a loader reads
@@ -451,25 +479,26 @@ class Disassembler {
   /** Parse one pickle from the current position to its STOP. */
   private parseOne(): 'stop' | 'error' | 'limit' {
     const index = this.result.startedPickles++;
-    const state: PickleState = { stack: [], marks: [], memo: new Map(), index };
+    const state: PickleState = { stack: [], marks: [], memo: [], memoFar: new Map(), memoSize: 0, index };
     this.lastFailure = undefined;
-    let opOffset = this.reader.pos;
+    const reader = this.reader;
+    let opOffset = reader.pos;
     let info: OpcodeInfo | undefined;
+    // Counted in locals and written back once: this loop runs once per opcode (100M+ in a large stream).
+    let budget = this.opcodeBudget;
+    const budgetAtStart = budget;
     try {
       for (;;) {
-        opOffset = this.reader.pos;
-        if (this.reader.atEnd()) {
-          throw new StreamError('truncated', 'stream ends before STOP', opOffset);
-        }
-        const code = this.reader.u8();
+        opOffset = reader.pos;
+        const code = reader.nextByte();
+        if (code < 0) throw new StreamError('truncated', 'stream ends before STOP', opOffset);
         info = OPCODES[code];
         if (info === undefined) {
           throw new StreamError('invalid-opcode', `invalid opcode 0x${code.toString(16).padStart(2, '0')}`, opOffset);
         }
-        if (--this.opcodeBudget < 0) {
+        if (--budget < 0) {
           throw new StreamError('limit', `more than ${this.limits.maxOpcodes} opcodes`, opOffset, 'maxOpcodes');
         }
-        this.result.opcodes += 1;
         if (this.step(code, info, state, opOffset)) {
           this.result.completePickles += 1;
           return 'stop';
@@ -483,6 +512,11 @@ class Disassembler {
       // Anything else is a bug in the disassembler; still never escape the boundary.
       this.issue('bad-operand', `internal error while reading: ${String(error)}`, opOffset, info?.name);
       return 'error';
+    } finally {
+      // Nested parses (joblib object arrays) spend from the same budget: account for what this level used.
+      const used = budgetAtStart - Math.max(budget, 0);
+      this.result.opcodes += used;
+      this.opcodeBudget -= used;
     }
   }
 
@@ -511,6 +545,20 @@ class Disassembler {
     return state.stack.splice(mark);
   }
 
+  /**
+   * Pop to the last MARK keeping only the first MAX_CONTAINER_ITEMS items (plus whether more were there):
+   * APPENDS batches of 1000 items would otherwise copy every item once more for nothing.
+   */
+  private popMarkHead(state: PickleState, offset: number, op: string): { items: Value[]; more: boolean } {
+    const mark = state.marks.pop();
+    if (mark === undefined) throw new StreamError('stack-underflow', `${op} without a MARK`, offset);
+    const end = Math.min(state.stack.length, mark + MAX_CONTAINER_ITEMS);
+    const items = state.stack.slice(mark, end);
+    const more = state.stack.length > end;
+    state.stack.length = mark;
+    return { items, more };
+  }
+
   /** The length prefix of a sized operand (1, 4 signed or unsigned, or 8 bytes, by opcode). */
   private readLength(info: OpcodeInfo): number {
     const r = this.reader;
@@ -536,14 +584,20 @@ class Disassembler {
   }
 
   private memoPut(state: PickleState, key: number, value: Value, offset: number): void {
-    if (!state.memo.has(key) && state.memo.size >= this.limits.maxMemo) {
-      throw new StreamError('limit', `memo larger than ${this.limits.maxMemo} entries`, offset, 'maxMemo');
+    const dense = key < DENSE_MEMO_KEYS;
+    const isNew = dense ? state.memo[key] === undefined : !state.memoFar.has(key);
+    if (isNew) {
+      if (state.memoSize >= this.limits.maxMemo) {
+        throw new StreamError('limit', `memo larger than ${this.limits.maxMemo} entries`, offset, 'maxMemo');
+      }
+      state.memoSize += 1;
     }
-    state.memo.set(key, value);
+    if (dense) state.memo[key] = value;
+    else state.memoFar.set(key, value);
   }
 
   private memoGet(state: PickleState, key: number, offset: number): Value {
-    const value = state.memo.get(key);
+    const value = key < DENSE_MEMO_KEYS ? state.memo[key] : state.memoFar.get(key);
     if (value === undefined) throw new StreamError('memo-missing', `memo key ${key} not found`, offset);
     return value;
   }
@@ -602,34 +656,35 @@ class Disassembler {
   private step(code: number, info: OpcodeInfo, state: PickleState, offset: number): boolean {
     const r = this.reader;
     const op = info.name;
-    switch (op) {
-      case 'MARK':
+    // Numeric cases: V8 compiles a dense integer switch to a jump table; string cases compare one by one.
+    switch (code) {
+      case 0x28: // MARK
         if (state.marks.length >= this.limits.maxStackDepth) {
           throw new StreamError('limit', `more than ${this.limits.maxStackDepth} nested MARKs`, offset, 'maxStackDepth');
         }
         state.marks.push(state.stack.length);
         return false;
-      case 'STOP':
+      case 0x2e: // STOP
         this.pop(state, offset, op);
         return true;
-      case 'POP': {
+      case 0x30: { // POP
         const mark = state.marks[state.marks.length - 1];
         if (mark !== undefined && mark === state.stack.length) state.marks.pop();
         else this.pop(state, offset, op);
         return false;
       }
-      case 'POP_MARK':
-        this.popMark(state, offset, op);
+      case 0x31: // POP_MARK
+        this.popMarkHead(state, offset, op);
         return false;
-      case 'DUP':
+      case 0x32: // DUP
         this.push(state, this.top(state, offset, op), offset);
         return false;
-      case 'FLOAT':
-      case 'LONG':
+      case 0x46: // FLOAT
+      case 0x4c: // LONG
         r.line();
         this.push(state, OTHER, offset);
         return false;
-      case 'INT': {
+      case 0x49: { // INT
         const text = r.line().toString('latin1');
         const n = pickleIntOperand(text);
         if (n === null) {
@@ -639,88 +694,91 @@ class Disassembler {
         } else this.push(state, intValue(n), offset);
         return false;
       }
-      case 'BININT':
+      case 0x4a: // BININT
         this.push(state, intValue(r.i32()), offset);
         return false;
-      case 'BININT1':
+      case 0x4b: // BININT1
         this.push(state, intValue(r.u8()), offset);
         return false;
-      case 'BININT2':
+      case 0x4d: // BININT2
         this.push(state, intValue(r.u16()), offset);
         return false;
-      case 'LONG1': {
+      case 0x8a: { // LONG1
         // Small two's-complement little-endian ints: joblib array shapes past 2**31 elements arrive this way.
         const length = r.u8();
         const bytes = r.bytes(length);
         this.push(state, length > 0 && length <= 6 ? intValue(bytes.readIntLE(0, length)) : length === 0 ? intValue(0) : OTHER, offset);
         return false;
       }
-      case 'LONG4':
+      case 0x8b: // LONG4
         this.skipSized(info);
         this.push(state, OTHER, offset);
         return false;
-      case 'BINFLOAT':
+      case 0x47: // BINFLOAT
         r.skip(8);
         this.push(state, OTHER, offset);
         return false;
-      case 'NONE':
-      case 'NEWTRUE':
-      case 'NEWFALSE':
+      case 0x4e: // NONE
+      case 0x88: // NEWTRUE
+      case 0x89: // NEWFALSE
         this.push(state, OTHER, offset);
         return false;
-      case 'PERSID':
+      case 0x50: // PERSID
         r.line();
         this.result.persistentIds += 1;
         this.push(state, OTHER, offset);
         return false;
-      case 'BINPERSID':
+      case 0x51: // BINPERSID
         this.pop(state, offset, op);
         this.result.persistentIds += 1;
         this.push(state, OTHER, offset);
         return false;
-      case 'STRING': {
+      case 0x53: { // STRING
         const text = decodeStringOperand(r.line().toString('latin1'));
         if (text === null) throw new StreamError('bad-operand', 'STRING operand is not a quoted, well-escaped string', offset);
         this.push(state, { t: 'str', v: text }, offset);
         return false;
       }
-      case 'UNICODE': {
+      case 0x56: { // UNICODE
         const text = decodeRawUnicodeEscape(r.line());
         if (text === null) throw new StreamError('bad-operand', 'UNICODE operand has a malformed \\u escape', offset);
         this.push(state, { t: 'str', v: text }, offset);
         return false;
       }
-      case 'BINSTRING':
-      case 'SHORT_BINSTRING':
+      case 0x54: // BINSTRING
+      case 0x55: // SHORT_BINSTRING
         // Python 3 decodes these as str (encoding='ASCII' by default), so they can feed STACK_GLOBAL.
         this.push(state, this.readString(info, false), offset);
         return false;
-      case 'BINUNICODE':
-      case 'SHORT_BINUNICODE':
-      case 'BINUNICODE8':
+      case 0x58: // BINUNICODE
+      case 0x8c: // SHORT_BINUNICODE
+      case 0x8d: // BINUNICODE8
         this.push(state, this.readString(info, true), offset);
         return false;
-      case 'BINBYTES':
-      case 'SHORT_BINBYTES':
-      case 'BINBYTES8':
-      case 'BYTEARRAY8':
+      case 0x42: // BINBYTES
+      case 0x43: // SHORT_BINBYTES
+      case 0x8e: // BINBYTES8
+      case 0x96: // BYTEARRAY8
         this.skipSized(info);
         this.push(state, OTHER, offset);
         return false;
-      case 'APPEND': {
+      case 0x61: { // APPEND
         const value = this.pop(state, offset, op);
         const list = this.top(state, offset, op);
         if (list.t === 'seq') appendItems(list, [value]);
         return false;
       }
-      case 'APPENDS':
-      case 'ADDITEMS': {
-        const items = this.popMark(state, offset, op);
+      case 0x65: // APPENDS
+      case 0x90: { // ADDITEMS
+        const { items, more } = this.popMarkHead(state, offset, op);
         const target = this.top(state, offset, op);
-        if (target.t === 'seq') appendItems(target, items);
+        if (target.t === 'seq') {
+          appendItems(target, items);
+          if (more) target.truncated = true;
+        }
         return false;
       }
-      case 'BUILD': {
+      case 0x62: { // BUILD
         const stateValue = this.pop(state, offset, op);
         const target = this.top(state, offset, op);
         // BUILD runs the object's __setstate__ (or updates its __dict__): a call on the object's class.
@@ -734,7 +792,7 @@ class Disassembler {
         }
         return false;
       }
-      case 'GLOBAL': {
+      case 0x63: { // GLOBAL
         // CPython decodes GLOBAL and INST operands as UTF-8.
         const module = r.line().toString('utf8');
         const name = r.line().toString('utf8');
@@ -744,7 +802,7 @@ class Disassembler {
         this.push(state, { t: 'global', g }, offset);
         return false;
       }
-      case 'STACK_GLOBAL': {
+      case 0x93: { // STACK_GLOBAL
         const nameV = this.pop(state, offset, op);
         const moduleV = this.pop(state, offset, op);
         const resolved = nameV.t === 'str' && moduleV.t === 'str';
@@ -756,7 +814,7 @@ class Disassembler {
         this.push(state, { t: 'global', g }, offset);
         return false;
       }
-      case 'INST': {
+      case 0x69: { // INST
         // CPython decodes GLOBAL and INST operands as UTF-8.
         const module = r.line().toString('utf8');
         const name = r.line().toString('utf8');
@@ -770,7 +828,7 @@ class Disassembler {
         this.push(state, this.callResult(callee, argv, offset, state.index), offset);
         return false;
       }
-      case 'OBJ': {
+      case 0x6f: { // OBJ
         const items = this.popMark(state, offset, op);
         const cls = items[0];
         if (cls === undefined) throw new StreamError('stack-underflow', 'OBJ with an empty MARK', offset);
@@ -779,21 +837,21 @@ class Disassembler {
         this.push(state, this.callResult(cls, argv, offset, state.index), offset);
         return false;
       }
-      case 'REDUCE': {
+      case 0x52: { // REDUCE
         const args = this.pop(state, offset, op);
         const callee = this.pop(state, offset, op);
         this.recordCall(callee, args, op, offset, state.index);
         this.push(state, this.callResult(callee, args, offset, state.index), offset);
         return false;
       }
-      case 'NEWOBJ': {
+      case 0x81: { // NEWOBJ
         const args = this.pop(state, offset, op);
         const cls = this.pop(state, offset, op);
         this.recordCall(cls, args, op, offset, state.index);
         this.push(state, { t: 'call', callee: cls, args }, offset);
         return false;
       }
-      case 'NEWOBJ_EX': {
+      case 0x92: { // NEWOBJ_EX
         this.pop(state, offset, op);
         const args = this.pop(state, offset, op);
         const cls = this.pop(state, offset, op);
@@ -801,87 +859,87 @@ class Disassembler {
         this.push(state, { t: 'call', callee: cls, args }, offset);
         return false;
       }
-      case 'DICT': {
+      case 0x64: { // DICT
         const items = this.popMark(state, offset, op);
         const dict: Value = { t: 'dict', entries: [] };
         setItems(dict, items);
         this.push(state, dict, offset);
         return false;
       }
-      case 'EMPTY_DICT':
+      case 0x7d: // EMPTY_DICT
         this.push(state, { t: 'dict', entries: [] }, offset);
         return false;
-      case 'SETITEM': {
+      case 0x73: { // SETITEM
         const value = this.pop(state, offset, op);
         const key = this.pop(state, offset, op);
         const dict = this.top(state, offset, op);
         if (dict.t === 'dict') setItems(dict, [key, value]);
         return false;
       }
-      case 'SETITEMS': {
+      case 0x75: { // SETITEMS
         const items = this.popMark(state, offset, op);
         const dict = this.top(state, offset, op);
         if (dict.t === 'dict') setItems(dict, items);
         return false;
       }
-      case 'LIST':
-      case 'TUPLE':
-      case 'FROZENSET': {
-        const items = this.popMark(state, offset, op);
+      case 0x6c: // LIST
+      case 0x74: // TUPLE
+      case 0x91: { // FROZENSET
+        const { items, more } = this.popMarkHead(state, offset, op);
         const kind = op === 'LIST' ? 'list' : op === 'TUPLE' ? 'tuple' : 'set';
-        const seq: Value = { t: 'seq', kind, items: [] };
-        appendItems(seq, items);
+        const seq: Extract<Value, { t: 'seq' }> = { t: 'seq', kind, items };
+        if (more) seq.truncated = true;
         this.push(state, seq, offset);
         return false;
       }
-      case 'EMPTY_LIST':
+      case 0x5d: // EMPTY_LIST
         this.push(state, { t: 'seq', kind: 'list', items: [] }, offset);
         return false;
-      case 'EMPTY_TUPLE':
+      case 0x29: // EMPTY_TUPLE
         this.push(state, { t: 'seq', kind: 'tuple', items: [] }, offset);
         return false;
-      case 'EMPTY_SET':
+      case 0x8f: // EMPTY_SET
         this.push(state, { t: 'seq', kind: 'set', items: [] }, offset);
         return false;
-      case 'TUPLE1':
-      case 'TUPLE2':
-      case 'TUPLE3': {
+      case 0x85: // TUPLE1
+      case 0x86: // TUPLE2
+      case 0x87: { // TUPLE3
         const n = code - 0x84;
         const items: Value[] = [];
         for (let i = 0; i < n; i++) items.unshift(this.pop(state, offset, op));
         this.push(state, { t: 'seq', kind: 'tuple', items }, offset);
         return false;
       }
-      case 'GET': {
+      case 0x67: { // GET
         const key = pythonIntBase10(r.line().toString('latin1'));
         if (key === null) throw new StreamError('bad-operand', 'GET with a key that is not a base-10 integer', offset);
         this.push(state, this.memoGet(state, key, offset), offset);
         return false;
       }
-      case 'BINGET':
+      case 0x68: // BINGET
         this.push(state, this.memoGet(state, r.u8(), offset), offset);
         return false;
-      case 'LONG_BINGET':
+      case 0x6a: // LONG_BINGET
         this.push(state, this.memoGet(state, r.u32(), offset), offset);
         return false;
-      case 'PUT': {
+      case 0x70: { // PUT
         const key = pythonIntBase10(r.line().toString('latin1'));
         if (key === null) throw new StreamError('bad-operand', 'PUT with a key that is not a base-10 integer', offset);
         this.memoPut(state, key, this.top(state, offset, op), offset);
         return false;
       }
-      case 'BINPUT':
+      case 0x71: // BINPUT
         this.memoPut(state, r.u8(), this.top(state, offset, op), offset);
         return false;
-      case 'LONG_BINPUT':
+      case 0x72: // LONG_BINPUT
         this.memoPut(state, r.u32(), this.top(state, offset, op), offset);
         return false;
-      case 'MEMOIZE':
-        this.memoPut(state, state.memo.size, this.top(state, offset, op), offset);
+      case 0x94: // MEMOIZE
+        this.memoPut(state, state.memoSize, this.top(state, offset, op), offset);
         return false;
-      case 'EXT1':
-      case 'EXT2':
-      case 'EXT4': {
+      case 0x82: // EXT1
+      case 0x83: // EXT2
+      case 0x84: { // EXT4
         const ext = code === 0x82 ? r.u8() : code === 0x83 ? r.u16() : r.i32();
         // The copyreg extension registry maps codes to (module, name) at load time; a scanner cannot know
         // the loader's registry, so the import is unresolvable by construction.
@@ -890,24 +948,24 @@ class Disassembler {
         this.push(state, { t: 'global', g }, offset);
         return false;
       }
-      case 'PROTO': {
+      case 0x80: { // PROTO
         const proto = r.u8();
         if (proto > HIGHEST_PROTOCOL) throw new StreamError('bad-protocol', `unsupported pickle protocol ${proto}`, offset);
         this.result.protocol = Math.max(this.result.protocol, proto);
         return false;
       }
-      case 'FRAME': {
+      case 0x95: { // FRAME
         // Frames only group opcodes for buffered reads; their contents are ordinary opcodes. Where a frame
         // ends matters to joblib, which reads array bytes from the file, i.e. after the current frame.
         const length = r.u64();
         r.frameEnd = r.pos + length;
         return false;
       }
-      case 'NEXT_BUFFER':
+      case 0x97: // NEXT_BUFFER
         this.result.outOfBandBuffers += 1;
         this.push(state, OTHER, offset);
         return false;
-      case 'READONLY_BUFFER':
+      case 0x98: // READONLY_BUFFER
         this.top(state, offset, op);
         return false;
       default:
