@@ -244,6 +244,40 @@ export function lzmaAloneZeros(options: LzmaAloneOptions = {}): Buffer {
   return patchLzmaAloneHeader(Buffer.from(LZMA_ALONE_ZEROS_4MIB, 'hex'), options);
 }
 
+/**
+ * The text the two LZMA-alone fixtures below hold (2335 bytes, repetitive enough for matches, repeated
+ * matches and matched literals): Python's `b''.join(b'%d:%s;' % (i * i % 97, b'abcd'[: i % 5]) for i in range(400))`.
+ */
+export const LZMA_FIXTURE_TEXT = Buffer.from(
+  Array.from({ length: 400 }, (_, i) => `${(i * i) % 97}:${'abcd'.slice(0, i % 5)};`).join(''),
+  'latin1',
+);
+
+/**
+ * LZMA_FIXTURE_TEXT as LZMA-alone with unusual literal/position bits, made once by CPython 3.11 (liblzma
+ * 5.4): `lzma.compress(text, format=lzma.FORMAT_ALONE, filters=[{'id': lzma.FILTER_LZMA1, 'preset': 6,
+ * 'lc': LC, 'lp': LP, 'pb': PB, 'dict_size': 1 << 16}]).hex()`. Unknown size, end marker.
+ */
+const LZMA_ALONE_TEXT: Record<'lc0-lp2-pb0' | 'lc4-lp0-pb4', string> = {
+  'lc0-lp2-pb0':
+    '1200000100ffffffffffffffff00180ef81672c6ff776c7cacb18b3d7ee20e63b67b61c6eeada4c872edaacd6b47bf02c8f867ef7b0411c1ddcf0c3f4cbce110d3905351a4eab90c1e21058b1f62dc0ed8bbf01eff2f797092599c88e359217f7e7babc0a97493d2299dec26eab17fe1b930fd263acd4eff41216c9ccec41b95be7c2c7bfbd4d5e163a83b020c5b0ae4ad4835538ae1f72cff9e7f7b838d2651006ec9b5398849cf6975c511cfabb22eb941bf2526849143e9265b8ef2abcfa5e7ba0980ff6baff9ae59d8f8c473e4558146e87d356cc2bd2510cb060427b56c5e1606cf62ace127ab028f850d38a010770682f2580dd14acb9676576c01ab41fff11e49d878ea51974ff284b2296332099a0e941f2294ded5beeca74950daf16ac556b93d419ee222819a0a4a415f34d83ff228dbc8a9172b86a88c14175856b3e612c8f162d152c0fea54891ee4080cbcf7413d6effbfeeb8df3164c2e2de1afee512982d87395d0b3de075d58c43ca6656dbcbc1b12d1aef4946b58fe1c7cfec3d184bc57633c7bd3d52575d2575a838c7e034565a0e63f2428cd20bfb66eb18e6fc05af40c2b3d8e6581700891b9350e70517c05813c8894b3b855c16f3c8a3d6342b2321ffc1b52b7ccf66f4aafec3537320a52b4bd0ff115b8207c35daa08e1ec794cc64f44a713fd60f7e72ae6b7b938de5e13c0df257eb6d2549e63c89dddc69f93ce718a7976b8ba76063148a0c2c29567fe4b734859a2208103c918f607a5b4a5030d65717b5a40f92bde1f96d214365ff64b5c1be740610e2b927216377d6613c994f14e2a74e602a53bdc1e2e3cc89b95fe6eb911e84bf351291bd54c63fbffafe2a186fe6846e0e0c7aa077c73670e56f58650c5d331f486513ef03ef5b970c15f26faa3e827f4580cd0129f12966fb9bc1222407d8fcccbc466673d7d334a61aef62b94421cfc168a0cb2a0647e01b33bc82ee07d9c80df7947111e94d19f1287827ea081ef145b567ca8ad938f1762084cdb515d74e9ec579bbbeff238030b172126ca368b4a18da62a87ffd9dccf56',
+  'lc4-lp0-pb4':
+    'b800000100ffffffffffffffff00180e83cee8b68856da22e11deae80e859fcffa143acba5e3a5d5a1060424b876b1fbedad986c19ed3d9f47c2066cba97bef4a1fdd27cbb119915432764cff98337c5b76b28e92e74931a2e0fac80b2684a126bb739526a9a3ed4e308527cfd0e16ad7979e6d76ddb6722a73d839962bcbde3d53c026f9dedeb6e178d6facdec4068bf8a97f1cb9681719979f167b8eb1c16bad9b62c62af73ba29d43571ed0bc5ba3c91c8d4a9b2fa98a0b2e3ef537542a2a800e54cf43db4ee91defda50cec328dfe35b3b72a4c33fe1eb4865f11b1c591fea2a138bb5cb424b0ae83f2402f2c743c7d6fcdf44ce879dec093d8d713c937049c49dda579dfd86ff87868bd43bf76b5330846c09648b2145ee3223ce03d70f2d25b108bca497d4ddcfcfd3986a1a56f1e95e554c0efa826d76f0f807a352e80077b325c31dd6dc5f45d948bd18be6fbad536382520bcde8f4dd6c6e6488486f504ac69e83a5a360e15f875d4c436bec39745f3e7f541a4502ecf8371cc756ae45e1d8b22709fff56f4cda11c68d8cb8ac1dc239ed7667ae22eb23c5ae9e5f5a1252b4331525fd29d7d3f75b1f4942befa30c579ce193e6f176b300d264348536da24ba9c9cdb8d4de8aa82ffea6e22e881b2fe92e2a5c26978f481f1959e3eeba8df017012e4124de331aaea0a984486a8cb81fde0239c7b51574cd6d5fb21c6f434fdbd72dd74fca81dee7054f9ac15e976d8d47f97299d6b3963196b797a1e21a02413b9761b37cf6ad0557d69f1cdf66d816aa1211a54c324ffe2f04d9a1def2d0a19dac672a1bb93d149232e3ca69fa1d3e4ebed030f9aaf42662b8f8ff38009c9ccb00262f4811daf0454f65784e084b5587fdc1b77127fe2b54052c72a56961bceeea7ddd5065bbd809d0c2852ac3ab18d3fc4c9ed81c7a60759ab7156f7533306714adede9b6931774943a7051204d27e3a37ac87174c42c1a9bbbab09d72837c85d5b6e097ffdd70d8d8',
+};
+
+/** LZMA_FIXTURE_TEXT as an LZMA-alone stream written by liblzma with the given lc/lp/pb. */
+export function lzmaAloneText(variant: keyof typeof LZMA_ALONE_TEXT): Buffer {
+  return Buffer.from(LZMA_ALONE_TEXT[variant], 'hex');
+}
+
+/**
+ * The smallest LZMA-alone stream: properties 0, dictionary 0, known size 0, and the five range-decoder
+ * bytes, all zero (18 bytes). liblzma ends it right there, since the range decoder's code is 0.
+ */
+export function lzmaAloneEmptyKnownSize(): Buffer {
+  return Buffer.alloc(18);
+}
+
 // ---------------------------------------------------------------- xz
 
 /**

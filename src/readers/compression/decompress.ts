@@ -11,10 +11,9 @@ import {
 import { decodeBzip2 } from './bzip2.js';
 import { inflateGzip, inflateZlib } from './deflate.js';
 import { decodeJoblibZf } from './joblib-zf.js';
-import { decodeLzmaAlone } from './lzma-alone.js';
+import { decodeLzmaFile } from './lzma-file.js';
 import { outputCap, type DecompressionBudget, type Decoded } from './output-cap.js';
 import type { CompressionKind } from './sniff-compression.js';
-import { decodeXz } from './xz.js';
 
 /** Everything a stream decoded to, and why decoding stopped early (null when the stream was whole and valid). */
 export interface PartialDecompression {
@@ -82,14 +81,14 @@ function decodeStream(source: ByteSource, kind: CompressionKind, limits: Limits,
   }
   switch (kind) {
     case 'xz':
-      return decodeXz(source, cap);
+    case 'lzma':
+      // Either may be followed by more streams of either format, as Python reads them (lzma-file.ts).
+      return decodeLzmaFile(source, kind, cap);
     case 'gzip':
       return inflateGzip(readAll(source), cap);
     case 'zlib':
       return inflateZlib(readAll(source), cap);
     case 'joblib-zf':
       return decodeJoblibZf(readAll(source), cap);
-    case 'lzma':
-      return decodeLzmaAlone(readAll(source), cap);
   }
 }

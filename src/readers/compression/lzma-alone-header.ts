@@ -51,3 +51,39 @@ export function parseLzmaAloneHeader(head: Buffer): LzmaAloneHeader | null {
   if (head.length > LZMA_ALONE_HEADER_BYTES && head[LZMA_ALONE_HEADER_BYTES] !== 0) return null;
   return { properties, dictionarySize, uncompressedSize };
 }
+
+/** What liblzma's auto decoder makes of the bytes where a further stream could start. */
+export type StreamStartVerdict = 'stream' | 'not-a-stream' | 'cut-short';
+
+/**
+ * Judge `head` (the next 14 bytes, or fewer at the end of the file) as the start of an LZMA-alone stream
+ * the way liblzma's auto decoder (FORMAT_AUTO: what lzma.open, lzma.LZMAFile and joblib read with) does
+ * after a stream has ended. It is pickier than the first-stream sniff: besides parseLzmaAloneHeader's
+ * checks, the dictionary size must be 2^n or 2^n + 2^(n-1) (or all ones), liblzma's guard against random
+ * data. The checks run in liblzma's order, each once its bytes are there, so a head that ends before any
+ * check fails is 'cut-short': Python then raises EOFError, while a failed check makes it stop quietly.
+ */
+export function judgeLzmaAloneStart(head: Buffer): StreamStartVerdict {
+  const properties = head[0]!;
+  if (properties > MAX_LZMA_PROPERTIES || (properties % 9) + (Math.floor(properties / 9) % 5) > MAX_LZMA_LC_PLUS_LP) return 'not-a-stream';
+  if (head.length < 5) return 'cut-short';
+  if (!isPickyDictionarySize(head.readUInt32LE(1))) return 'not-a-stream';
+  if (head.length < LZMA_ALONE_HEADER_BYTES) return 'cut-short';
+  const low = head.readUInt32LE(5);
+  const high = head.readUInt32LE(9);
+  if (!(low === 0xffffffff && high === 0xffffffff) && high * 2 ** 32 + low >= MAX_LZMA_ALONE_KNOWN_SIZE) return 'not-a-stream';
+  if (head.length <= LZMA_ALONE_HEADER_BYTES) return 'cut-short';
+  return head[LZMA_ALONE_HEADER_BYTES] === 0 ? 'stream' : 'not-a-stream';
+}
+
+/** liblzma's picky dictionary test (alone_decoder.c): round up to 2^n or 2^n + 2^(n-1) and compare. */
+function isPickyDictionarySize(size: number): boolean {
+  if (size === 0xffffffff) return true;
+  let d = (size - 1) >>> 0;
+  d |= d >>> 2;
+  d |= d >>> 3;
+  d |= d >>> 4;
+  d |= d >>> 8;
+  d |= d >>> 16;
+  return ((d + 1) >>> 0) === size;
+}

@@ -85,6 +85,14 @@ export interface Decoded {
   produced: number;
 }
 
+/**
+ * What decoding one stream of a file that may hold several gave: `end` is the offset just past the stream
+ * when it ended cleanly (the next stream may start there), null when decoding stopped early (see `error`).
+ */
+export interface StreamDecoded extends Decoded {
+  end: number | null;
+}
+
 /** A Decoded with no output. */
 export function decodeFailure(error: ReadError, produced = 0): Decoded {
   return { data: Buffer.alloc(0), error, produced };

@@ -33,7 +33,7 @@ export function sniffCompression(head: Buffer): CompressionKind | null {
   if (isJoblibZf(head)) return 'joblib-zf';
   if (head.length >= 3 && head[0] === 0x1f && head[1] === 0x8b && head[2] === 0x08) return 'gzip';
   if (isBzip2(head)) return 'bz2';
-  if (isXz(head)) return 'xz';
+  if (isXzStreamHeader(head)) return 'xz';
   if (head.length >= LZ4_FRAME_MAGIC.length && head.subarray(0, LZ4_FRAME_MAGIC.length).equals(LZ4_FRAME_MAGIC)) return 'lz4';
   if (isZlibHeader(head, 0)) return 'zlib';
   if (head.length > 13 && parseLzmaAloneHeader(head) !== null) return 'lzma';
@@ -61,7 +61,8 @@ function isBzip2(head: Buffer): boolean {
   return magic.equals(BZ2_BLOCK_MAGIC) || magic.equals(BZ2_END_MAGIC);
 }
 
-function isXz(head: Buffer): boolean {
+/** True when `head` starts with an xz stream header liblzma accepts: magic, zero reserved flag bits, CRC-32. */
+export function isXzStreamHeader(head: Buffer): boolean {
   if (head.length < 12 || !head.subarray(0, 6).equals(XZ_MAGIC)) return false;
   // Stream flags: a zero byte, then the check type in the low nibble; the CRC-32 covers the two flag bytes.
   if (head[6] !== 0 || (head[7]! & 0xf0) !== 0) return false;

@@ -4,8 +4,8 @@ import { XZ_MAGIC } from './sniff-compression.js';
 import { SourceWindow } from './source-window.js';
 
 /**
- * The structure of an .xz file, walked from the front without decoding anything: streams, blocks and the
- * LZMA2 chunk headers inside each block. Every LZMA2 chunk header states its uncompressed size and the
+ * The structure of an .xz stream, walked from the front without decoding anything: header, blocks and the
+ * LZMA2 chunk headers inside each block, index and footer. Every LZMA2 chunk header states its uncompressed size and the
  * decoder must produce exactly that, so the sum of chunk sizes bounds the output before a single byte is
  * allocated. The index (the xz table of block sizes) cannot do that job on its own: lzma-rs, the decoder
  * behind @napi-rs/lzma, checks it only after decoding every block, so a stream whose index claims 1 KB
@@ -57,9 +57,10 @@ export interface XzStreamLayout {
   complete: boolean;
 }
 
-/** Every stream the walk got through; `error` says why it stopped early, if it did. */
+/** The stream the walk got through, and why it stopped early, if it did. */
 export interface XzLayout {
-  streams: XzStreamLayout[];
+  /** null when not even the stream header could be read. */
+  stream: XzStreamLayout | null;
   /** Sum of the chunk sizes walked, never above the `maxOutput` given to walkXz. */
   uncompressedSize: number;
   error: ReadError | null;
@@ -92,45 +93,32 @@ function readVli(at: (position: number) => number, position: number, what: strin
 }
 
 /**
- * Walk the .xz file in `source`, summing LZMA2 chunk sizes. Stops at the first problem, or as soon as the
- * sum would pass `maxOutput` (the error then comes from `overflow`), leaving every block walked so far
- * usable: a cut block ends at the last whole chunk before the stop.
+ * Walk the one xz stream that starts at `start` in `source`, summing LZMA2 chunk sizes, up to the end of its
+ * footer (`stream.end`). What follows is not looked at: Python's lzma module reads the next stream, xz or
+ * LZMA-alone, from exactly there, and has no notion of xz stream padding (see lzma-file.ts). Stops at the
+ * first problem, or as soon as the sum would pass `maxOutput` (the error then comes from `overflow`),
+ * leaving every block walked so far usable: a cut block ends at the last whole chunk before the stop.
  */
-export function walkXz(source: ByteSource, maxOutput: number, overflow: (offset: number) => ReadError): XzLayout {
+export function walkXz(source: ByteSource, maxOutput: number, overflow: (offset: number) => ReadError, start = 0): XzLayout {
   const window = new SourceWindow(source, XZ_READ_WINDOW);
   const at = (position: number): number => window.byte(position);
-  const layout: XzLayout = { streams: [], uncompressedSize: 0, error: null };
+  const layout: XzLayout = { stream: null, uncompressedSize: 0, error: null };
   try {
-    let position = 0;
-    for (;;) {
-      const stream = walkStreamHeader(window, position);
-      layout.streams.push(stream);
-      position += XZ_STREAM_HEADER_BYTES;
-      const checkSize = XZ_CHECK_SIZES[stream.checkType] ?? 0;
-      while (at(position) !== 0) {
-        if (at(position) < 0) stop('truncated', position, 'xz stream ends where a block or the index should start');
-        const block = walkBlockHeader(window, position);
-        stream.blocks.push(block);
-        walkChunks(window, block, () => layout.uncompressedSize, maxOutput, overflow);
-        layout.uncompressedSize += block.uncompressedSize;
-        position = walkBlockEnd(window, block, checkSize);
-      }
-      position = walkIndexAndFooter(window, stream, position, checkSize);
-      stream.end = position;
-      stream.complete = true;
-      let next = position;
-      while (at(next) === 0) next++;
-      const padding = next - position;
-      if (at(next) < 0) {
-        if (padding % 4 !== 0) stop('malformed', position, `xz stream padding of ${padding} bytes is not a multiple of 4`);
-        return layout;
-      }
-      if (!window.bytes(next, XZ_MAGIC.length).equals(XZ_MAGIC)) {
-        stop('malformed', next, `${source.size - next} bytes of trailing data after the last xz stream (Python's lzma ignores them)`);
-      }
-      if (padding % 4 !== 0) stop('malformed', position, `xz stream padding of ${padding} bytes is not a multiple of 4`);
-      position = next;
+    const stream = walkStreamHeader(window, start);
+    layout.stream = stream;
+    let position = start + XZ_STREAM_HEADER_BYTES;
+    const checkSize = XZ_CHECK_SIZES[stream.checkType] ?? 0;
+    while (at(position) !== 0) {
+      if (at(position) < 0) stop('truncated', position, 'xz stream ends where a block or the index should start');
+      const block = walkBlockHeader(window, position);
+      stream.blocks.push(block);
+      walkChunks(window, block, () => layout.uncompressedSize, maxOutput, overflow);
+      layout.uncompressedSize += block.uncompressedSize;
+      position = walkBlockEnd(window, block, checkSize);
     }
+    stream.end = walkIndexAndFooter(window, stream, position, checkSize);
+    stream.complete = true;
+    return layout;
   } catch (error) {
     if (!(error instanceof WalkStop)) throw error;
     layout.error = error.error;

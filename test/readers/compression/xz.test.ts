@@ -115,6 +115,6 @@ describe('xz', () => {
     const layout = walkXz(bufferSource(xzZerosBomb(5)), Number.MAX_SAFE_INTEGER, () => ({ kind: 'limit', message: 'x' }));
     expect(layout.error).toBeNull();
     expect(layout.uncompressedSize).toBe(5 * LZMA2_ZEROS_CHUNK_BYTES);
-    expect(layout.streams[0]?.complete).toBe(true);
+    expect(layout.stream?.complete).toBe(true);
   });
 });
