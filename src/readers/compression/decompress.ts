@@ -25,8 +25,9 @@ export interface PartialDecompression {
  * Decompress a whole stream of `kind` into memory, or fail. Output is bounded before allocation by
  * `limits.maxMemberBytes`, by `limits.maxCompressionRatio` past RATIO_GRACE_BYTES of output, and by what
  * is left of the run-wide `budget` (which this call decreases by the bytes it decoded). Truncated, corrupt
- * or trailing-garbage streams fail with `truncated`/`malformed` and an offset where one is known; a stream
- * over a limit fails with `limit`. Never throws.
+ * or trailing-garbage streams fail with `truncated`/`malformed` and an offset where one is known (bytes
+ * after an xz or LZMA-alone stream that do not start another one are ignored, as Python ignores them); a
+ * stream over a limit fails with `limit`. Never throws.
  */
 export function decompress(source: ByteSource, kind: CompressionKind, limits: Limits, budget: DecompressionBudget): ReadResult<Buffer> {
   const result = decompressBestEffort(source, kind, limits, budget);

@@ -33,7 +33,9 @@ export const MAX_LZMA_MATCH_BYTES = 273;
  * price of decoding unknown-size streams twice. lzma-rs cannot say where a stream ends when bytes follow
  * it, nor decode the good prefix of a damaged one: measureLzmaAlone walks the stream to learn both, and
  * lzma-rs then decodes exactly that much (decodeMeasured). Every stream thus costs at most four passes
- * over its own output, each bounded by the cap.
+ * over its own output, each bounded by the cap (plus up to three bounded by LZMA_SALVAGE_SIZES, should
+ * lzma-rs refuse the prefix the walk found), and the walk runs only when the stream does not simply fill
+ * the input: single-stream files decode as before, in two lzma-rs passes.
  */
 export function decodeLzmaAlone(input: Buffer, cap: OutputCap): StreamDecoded {
   const refused = refuseHeader(input, cap);
@@ -121,6 +123,12 @@ function endAtDeclaredSize(input: Buffer, data: Buffer, declared: number, cap: O
 /** Turn a walk into data: decode a whole stream to where it ends, or the good prefix of one that stops early. */
 function measured(input: Buffer, cap: OutputCap, extent: LzmaAloneExtent): StreamDecoded {
   if (extent.kind === 'end') return decodeMeasured(input.subarray(0, extent.end), extent.size);
+  if (extent.kind === 'over') {
+    // Decode to the end of the symbol that passes the cap (at most one match, 273 bytes, past it) and
+    // trim, so that the prefix fills the cap as the other decoders' do.
+    const reached = decodeExactly(input, extent.reach);
+    if (reached) return { data: reached.subarray(0, cap.bytes), error: extentError(input, cap, extent), produced: reached.length, end: null };
+  }
   const data = goodPrefix(input, extent.size);
   return { data, error: extentError(input, cap, extent), produced: data.length, end: null };
 }
@@ -170,28 +178,34 @@ function fail(error: ReadError): StreamDecoded {
   return { data: Buffer.alloc(0), error, produced: 0, end: null };
 }
 
-/** A copy of `input` whose header states `size` uncompressed bytes. */
-function withSize(input: Buffer, size: number): Buffer {
-  const copy = Buffer.from(input);
+/** A copy of `input`, and `padding` zero bytes, whose header states `size` uncompressed bytes. */
+function withSize(input: Buffer, size: number, padding = 0): Buffer {
+  const copy = Buffer.alloc(input.length + padding);
+  input.copy(copy);
   copy.writeUInt32LE(size % 2 ** 32, 5);
   copy.writeUInt32LE(Math.floor(size / 2 ** 32), 9);
   return copy;
 }
 
-/** Decode exactly `size` bytes (a size the stream is known to reach at a symbol boundary), or null. */
-function decodeExactly(input: Buffer, size: number): Buffer | null {
+/**
+ * Decode exactly `size` bytes (a size the stream is known to reach at a symbol boundary), or null. With
+ * `padding`, zero bytes are appended first: lzma-rs normalises the range right after each bit where liblzma
+ * waits for the next one, so after the last symbol it may want one byte that a cut stream lacks. That byte
+ * cannot change the symbols before it.
+ */
+function decodeExactly(input: Buffer, size: number, padding = 0): Buffer | null {
   if (size === 0) return Buffer.alloc(0);
-  const run = runLzmaRs('lzma', withSize(input, size));
+  const run = runLzmaRs('lzma', withSize(input, size, padding));
   return run.kind === 'ok' && run.output.length === size ? run.output : null;
 }
 
 /**
- * The first `size` bytes of a stream the walk stopped in (a symbol boundary lzma-rs can reach), or, should
- * lzma-rs not decode that, the largest of the salvage sizes that does: a stream cut short, corrupt further
- * on or over a limit still hands Python's pickle.load its beginning, so it must be scanned.
+ * The first `size` bytes of a stream the walk stopped in (every whole symbol before the stop, what liblzma
+ * hands over too), or, should lzma-rs not decode that, the largest of the salvage sizes that does: a stream
+ * cut short, corrupt further on or over a limit still hands Python's pickle.load its beginning.
  */
 function goodPrefix(input: Buffer, size: number): Buffer {
-  const exact = decodeExactly(input, size);
+  const exact = decodeExactly(input, size, 1);
   if (exact) return exact;
   const sizes = [...new Set(LZMA_SALVAGE_SIZES.map((salvage) => Math.min(salvage, size)))].filter((salvage) => salvage > 0);
   for (const salvage of sizes) {

@@ -40,9 +40,17 @@ describe('LZMA-alone (.lzma, joblib compress="lzma")', () => {
     expect(decode(lzmaAloneZeros()).error).toMatchObject({ kind: 'limit', limit: 'maxCompressionRatio' });
   });
 
-  it('a declared size smaller than the data: decoding stops there, as liblzma does', () => {
+  it('a declared size smaller than the data, with no end marker there: malformed (liblzma: "Corrupt input data"), data kept', () => {
+    // liblzma ends a known-size stream early only when its range decoder is finished; otherwise an end
+    // marker must follow, and here a literal does.
     const out = decode(lzmaAloneBytes('abcdefgh', { declaredSize: 3 }));
-    expect(out).toMatchObject({ error: null, data: Buffer.from('abc') });
+    expect(out.error).toMatchObject({ kind: 'malformed' });
+    expect(out.error?.message).toContain('past the declared size');
+    expect(out.data).toEqual(Buffer.from('abc'));
+  });
+
+  it('control: a declared size with an end marker right after it decodes (liblzma >= 5.3 allows the marker)', () => {
+    expect(decode(lzmaAloneBytes('abcdef', { declaredSize: 6 }))).toMatchObject({ error: null, data: Buffer.from('abcdef'), strictOk: true });
   });
 
   it('a declared size larger than the data: malformed, data kept', () => {
@@ -59,8 +67,25 @@ describe('LZMA-alone (.lzma, joblib compress="lzma")', () => {
     expect(out.data.subarray(0, PAYLOAD.length)).toEqual(PAYLOAD);
   });
 
-  it('bytes after the end marker: malformed (Python ignores them)', () => {
-    expect(decode(Buffer.concat([lzmaAloneBytes(PAYLOAD), Buffer.from('junk')])).error?.kind).toBe('malformed');
+  it('bytes after the end marker that do not start a stream: ignored, as Python does, and the stream is decoded', () => {
+    expect(decode(Buffer.concat([lzmaAloneBytes(PAYLOAD), Buffer.from('junk')]))).toMatchObject({ error: null, data: PAYLOAD, strictOk: true });
+  });
+
+  it('a truncated stream too small to salvage by guessed sizes: its exact good prefix is kept (Python hands it to pickle)', () => {
+    // Before the walk, the salvage sizes (64 KiB and up) found nothing in a 37-byte stream: no data, and
+    // a weak magic with no data reads as a chance match.
+    const stream = lzmaAloneBytes(PAYLOAD);
+    const out = decode(stream.subarray(0, stream.length - 3));
+    expect(out.error).toMatchObject({ kind: 'truncated' });
+    expect(out.data).toEqual(PAYLOAD);
+  });
+
+  it('a stream corrupt after its payload: malformed, the payload before the damage kept (Python runs it first)', () => {
+    const stream = Buffer.from(lzmaAloneBytes(Buffer.concat([PAYLOAD, noise(100_000)])));
+    stream[50_000] = stream[50_000]! ^ 0x55;
+    const out = decode(stream, { limits: roomy });
+    expect(out.error).toMatchObject({ kind: 'malformed' });
+    expect(out.data.subarray(0, PAYLOAD.length)).toEqual(PAYLOAD);
   });
 
   it('lc + lp above 4: malformed, as liblzma refuses it', () => {
