@@ -1,5 +1,7 @@
 import type { Detector } from '../core/detector.js';
 import unscanned from './file/unscanned.js';
+import ggufChatTemplate from './model/gguf-chat-template.js';
+import ggufHeader from './model/gguf-header.js';
 import numpyObjectArray from './model/numpy-object-array.js';
 import pickleGlobals from './model/pickle-globals.js';
 import pickleIntegrity from './model/pickle-integrity.js';
@@ -15,6 +17,8 @@ export const allDetectors: readonly Detector<any, any>[] = [
   tarAnomalies,
   numpyObjectArray,
   torchscriptCode,
+  ggufHeader,
+  ggufChatTemplate,
   unscanned,
 ];
 

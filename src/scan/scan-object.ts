@@ -8,10 +8,12 @@ import type { PickleArtifact } from '../detectors/model/pickle-artifact.js';
 import type { ZipArtifact } from '../detectors/model/zip-anomalies.js';
 import type { NumpyArtifact } from '../detectors/model/numpy-object-array.js';
 import type { TorchScriptArtifact } from '../detectors/model/torchscript-code.js';
+import type { GgufArtifact } from '../detectors/model/gguf-header.js';
 import { LEGACY_TORCH_MEMBERS, type TarArtifact } from '../detectors/model/tar-anomalies.js';
 import { decompressBestEffort, sniffCompression, type CompressionKind, type DecompressionBudget } from '../readers/compression/index.js';
 import { readNpyHeader, sniffNpy } from '../readers/numpy/index.js';
 import { disassemblePickle, sniffPickle, type PickleAnalysis } from '../readers/pickle/index.js';
+import { readGguf, sniffGguf } from '../readers/gguf/index.js';
 import { readTar, sniffTar, type TarArchive } from '../readers/tar/index.js';
 import { openEntry, readZip, sniffZip, sniffZipTail, verifyCrc, type ZipArchive } from '../readers/zip/index.js';
 import type { FindingCollector } from './collector.js';
@@ -117,6 +119,16 @@ export function scanObject(source: ByteSource, path: string, depth: number, scan
       return finish('numpy', pickleStatus(analysis), pickleReason(analysis));
     }
     return finish('numpy', 'scanned');
+  }
+
+  if (sniffGguf(head)) {
+    const gguf = readGguf(source, scanner.limits);
+    if (!gguf.ok) return finish('gguf', 'failed', gguf.error.message);
+    const artifact: GgufArtifact = { file: gguf.value, size: source.size };
+    scanner.collector.run(scanner.detectors, 'gguf', artifact, path);
+    const stop = gguf.value.stop ?? gguf.value.problems.find((p) => p.kind === 'limit');
+    if (stop) return finish('gguf', 'partial', stop.message, stop.kind === 'limit' ? stop.limit : undefined);
+    return finish('gguf', 'scanned');
   }
 
   const compression = sniffCompression(head);
