@@ -4,6 +4,7 @@ import ggufChatTemplate from './model/gguf-chat-template.js';
 import ggufHeader from './model/gguf-header.js';
 import numpyObjectArray from './model/numpy-object-array.js';
 import pickleGlobals from './model/pickle-globals.js';
+import safetensorsHeader from './model/safetensors-header.js';
 import pickleIntegrity from './model/pickle-integrity.js';
 import tarAnomalies from './model/tar-anomalies.js';
 import torchscriptCode from './model/torchscript-code.js';
@@ -16,6 +17,7 @@ export const allDetectors: readonly Detector<any, any>[] = [
   zipAnomalies,
   tarAnomalies,
   numpyObjectArray,
+  safetensorsHeader,
   torchscriptCode,
   ggufHeader,
   ggufChatTemplate,

@@ -9,11 +9,13 @@ import type { ZipArtifact } from '../detectors/model/zip-anomalies.js';
 import type { NumpyArtifact } from '../detectors/model/numpy-object-array.js';
 import type { TorchScriptArtifact } from '../detectors/model/torchscript-code.js';
 import type { GgufArtifact } from '../detectors/model/gguf-header.js';
+import type { SafetensorsArtifact } from '../detectors/model/safetensors-header.js';
 import { LEGACY_TORCH_MEMBERS, type TarArtifact } from '../detectors/model/tar-anomalies.js';
 import { decompressBestEffort, sniffCompression, type CompressionKind, type DecompressionBudget } from '../readers/compression/index.js';
 import { readNpyHeader, sniffNpy } from '../readers/numpy/index.js';
 import { disassemblePickle, sniffPickle, type PickleAnalysis } from '../readers/pickle/index.js';
 import { readGguf, sniffGguf } from '../readers/gguf/index.js';
+import { readSafetensorsHeader, sniffSafetensors } from '../readers/safetensors/index.js';
 import { readTar, sniffTar, type TarArchive } from '../readers/tar/index.js';
 import { openEntry, readZip, sniffZip, sniffZipTail, verifyCrc, type ZipArchive } from '../readers/zip/index.js';
 import type { FindingCollector } from './collector.js';
@@ -119,6 +121,16 @@ export function scanObject(source: ByteSource, path: string, depth: number, scan
       return finish('numpy', pickleStatus(analysis), pickleReason(analysis));
     }
     return finish('numpy', 'scanned');
+  }
+
+  // Before the compression and pickle sniffers: a safetensors length field can start like a weak magic.
+  if (sniffSafetensors(head, source.size)) {
+    const st = readSafetensorsHeader(source, scanner.limits);
+    if (!st.ok) return finish('safetensors', 'failed', st.error.message, st.error.kind === 'limit' ? st.error.limit : undefined);
+    const artifact: SafetensorsArtifact = { header: st.value, size: source.size };
+    scanner.collector.run(scanner.detectors, 'safetensors', artifact, path);
+    // Header problems are findings; the tensor bytes are never read by design, so the file counts as scanned.
+    return finish('safetensors', 'scanned');
   }
 
   if (sniffGguf(head)) {
