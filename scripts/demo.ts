@@ -7,7 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipBytes, zlibBytes } from '../test/builders/compression.js';
+import { buildGguf } from '../test/builders/gguf.js';
 import { buildNpy } from '../test/builders/npy.js';
+import { buildSafetensors } from '../test/builders/safetensors.js';
 import { buildPickle, payloadPickle } from '../test/builders/pickle.js';
 import { buildLegacyTorch, buildTorchZip, stateDictPickle } from '../test/builders/torch.js';
 import { torchLikeEntries, buildZip } from '../test/builders/zip.js';
@@ -15,6 +17,10 @@ import { torchLikeEntries, buildZip } from '../test/builders/zip.js';
 const ZOO = resolve('demo-zoo');
 /** A harmless stand-in for the reverse shells found in real hub uploads. */
 const PAYLOAD = 'echo antidote-demo-payload';
+/** The ChatML template most chat models ship (llama.cpp tests/test-chat-template.cpp). */
+const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+const gguf = (template: string): Buffer =>
+  buildGguf({ version: 3, kv: [['general.architecture', 'string', 'llama'], ['tokenizer.chat_template', 'string', template]], tensors: [{ name: 'token_embd.weight', dims: [8, 4], type: 0 }], dataBytes: 128 });
 
 const benign: Record<string, Buffer> = {
   'tiny-model.pt': buildTorchZip(),
@@ -22,6 +28,8 @@ const benign: Record<string, Buffer> = {
   'state-dict.pkl': stateDictPickle(3),
   'weights.npy': buildNpy({ descr: '<f4', shape: [4, 4], data: Buffer.alloc(64) }),
   'state-dict.pkl.gz': gzipBytes(stateDictPickle(2)),
+  'model.safetensors': buildSafetensors({ tensors: { 'layer.weight': { dtype: 'F32', shape: [4, 4] }, 'layer.bias': { dtype: 'F32', shape: [4] } }, metadata: { format: 'pt' } }),
+  'chat-model.gguf': gguf(CHATML),
 };
 
 const crcTampered = torchLikeEntries(payloadPickle('os', 'system', PAYLOAD));
@@ -48,6 +56,10 @@ const malicious: Record<string, { bytes: Buffer; why: string }> = {
   },
   'object-array.npy': { bytes: buildNpy({ descr: '|O', shape: [1], data: payloadPickle('os', 'system', PAYLOAD) }), why: 'CVE-2019-6446: numpy object array unpickled on load' },
   'compressed.joblib': { bytes: zlibBytes(payloadPickle('builtins', 'exec', 'import os')), why: 'joblib-style zlib-compressed pickle' },
+  'llama-drama.gguf': {
+    bytes: gguf(`{{ self.__init__.__globals__.__builtins__.__import__('os').popen('${PAYLOAD}').read() }}${CHATML}`),
+    why: 'CVE-2024-34359: GGUF chat template that escapes the Jinja sandbox',
+  },
   'hidden-member.pt': {
     bytes: buildTorchZip({ extraEntries: [{ name: 'archive/data/99', data: payloadPickle('os', 'system', PAYLOAD) }] }),
     why: 'pickle hidden in a torch member that is not named .pkl',
