@@ -40,7 +40,9 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monosp
 .st-scanned, .st-succeeded { background: var(--ok); } .st-partial { background: var(--medium); }
 .st-failed { background: var(--high); } .st-skipped { background: var(--info); }
 .evidence { margin: 0; display: grid; grid-template-columns: max-content 1fr; gap: 0 8px; }
-.evidence dt { color: var(--muted); } .evidence dd { margin: 0; }
+.evidence dt { color: var(--muted); } .evidence dd { margin: 0; overflow-wrap: anywhere; }
+/* Keep the path readable and the evidence from taking the whole row: both wrap inside a bounded width. */
+td.path { min-width: 16em; max-width: 26em; } td:last-child { min-width: 20em; max-width: 30em; }
 details summary { cursor: pointer; } .prose { white-space: pre-line; margin: 6px 0; }
 .muted { color: var(--muted); }
 `;

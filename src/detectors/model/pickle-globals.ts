@@ -103,7 +103,7 @@ export default defineDetector<PickleArtifact, {
             data: { opcode: call.opcode, global: name, args },
             severity: 'critical',
             location: { offset: call.offset, pickleIndex: call.pickleIndex },
-            evidence: { match: name, opcode: call.opcode, rule: verdict.rule, excerpt: args || undefined, details },
+            evidence: { match: name, opcode: call.opcode, rule: verdict.rule, details },
           });
         } else {
           context.report({
