@@ -28,8 +28,8 @@ const benign: Record<string, Buffer> = {
   'state-dict.pkl': stateDictPickle(3),
   'weights.npy': buildNpy({ descr: '<f4', shape: [4, 4], data: Buffer.alloc(64) }),
   'state-dict.pkl.gz': gzipBytes(stateDictPickle(2)),
-  'model.safetensors': buildSafetensors({ tensors: { 'layer.weight': { dtype: 'F32', shape: [4, 4] }, 'layer.bias': { dtype: 'F32', shape: [4] } }, metadata: { format: 'pt' } }),
-  'chat-model.gguf': gguf(CHATML),
+  'tiny-llm/model.safetensors': buildSafetensors({ tensors: { 'layer.weight': { dtype: 'F32', shape: [4, 4] }, 'layer.bias': { dtype: 'F32', shape: [4] } }, metadata: { format: 'pt' } }),
+  'tiny-llm/tiny-llm.gguf': gguf(CHATML),
 };
 
 const crcTampered = torchLikeEntries(payloadPickle('os', 'system', PAYLOAD));
@@ -67,13 +67,17 @@ const malicious: Record<string, { bytes: Buffer; why: string }> = {
 };
 
 rmSync(ZOO, { recursive: true, force: true });
-mkdirSync(join(ZOO, 'benign'), { recursive: true });
+mkdirSync(join(ZOO, 'benign', 'tiny-llm'), { recursive: true });
 mkdirSync(join(ZOO, 'malicious'), { recursive: true });
 for (const [name, bytes] of Object.entries(benign)) writeFileSync(join(ZOO, 'benign', name), bytes);
 for (const [name, { bytes }] of Object.entries(malicious)) writeFileSync(join(ZOO, 'malicious', name), bytes);
-writeFileSync(join(ZOO, 'benign', 'README.md'), '# tiny-model\nA model card: not a model format, so it is skipped.\n');
+// Model cards that declare their provenance (the folder verdict reports cards that do not).
+const card = (name: string): string => `---\nlicense: apache-2.0\nbase_model: example/${name}-base\ndatasets:\n- example/${name}-data\n---\n# ${name}\n`;
+writeFileSync(join(ZOO, 'benign', 'README.md'), card('tiny-model'));
+writeFileSync(join(ZOO, 'benign', 'tiny-llm', 'README.md'), card('tiny-llm'));
+writeFileSync(join(ZOO, 'benign', 'tiny-llm', 'config.json'), '{"architectures": ["LlamaForCausalLM"], "hidden_size": 4}\n');
 
-console.log(`Built ${Object.keys(benign).length + 1} benign and ${Object.keys(malicious).length} malicious files in ${ZOO}/ with antidote's own byte builders.\n`);
+console.log(`Built ${Object.keys(benign).length + 3} benign and ${Object.keys(malicious).length} malicious files in ${ZOO}/ with antidote's own byte builders.\n`);
 for (const [name, { why }] of Object.entries(malicious)) console.log(`  malicious/${name.padEnd(24)} ${why}`);
 console.log('\n$ antidote scan demo-zoo\n');
 

@@ -3,6 +3,7 @@ import unscanned from './file/unscanned.js';
 import ggufChatTemplate from './model/gguf-chat-template.js';
 import ggufHeader from './model/gguf-header.js';
 import numpyObjectArray from './model/numpy-object-array.js';
+import modelFolder from './model/model-folder.js';
 import pickleGlobals from './model/pickle-globals.js';
 import safetensorsHeader from './model/safetensors-header.js';
 import pickleIntegrity from './model/pickle-integrity.js';
@@ -21,6 +22,7 @@ export const allDetectors: readonly Detector<any, any>[] = [
   torchscriptCode,
   ggufHeader,
   ggufChatTemplate,
+  modelFolder,
   unscanned,
 ];
 

@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { bufferSource, openFileSource, type ByteSource, type FileSource } from '../core/byte-source.js';
 import type { Detector, ImportPolicy } from '../core/detector.js';
 import { errorMessage } from '../core/errors.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
 import { RESULT_VERSION, type FileRecord, type RunStatus, type ScanResult } from '../core/result.js';
 import { SEVERITIES, type Severity } from '../core/severity.js';
+import { SAFE_FORMATS, UNSAFE_FORMATS, type FolderArtifact } from '../detectors/model/model-folder.js';
 import { scanDetectors } from '../detectors/registry.js';
+import { MAX_MODEL_CARD_BYTES, readModelCard, type ModelCardFacts } from '../readers/model-card/index.js';
 import { loadPicklePolicy } from '../policy/pickle-policy.js';
 import { VERSION } from '../version.js';
 import { FindingCollector } from './collector.js';
@@ -54,12 +56,15 @@ export async function scan(options: ScanOptions): Promise<ScanResult> {
   const targets = collectTargets(options.paths, run.scanner);
   const bytesTotal = targets.reduce((n, t) => n + t.size, 0);
   let bytesDone = 0;
+  const scanned: FileRecord[] = [];
   for (let i = 0; i < targets.length; i++) {
     const target = targets[i]!;
-    scanFile(target.path, run.scanner, options.hash ?? false);
+    const record = scanFile(target.path, run.scanner, options.hash ?? false);
+    if (record) scanned.push(record);
     bytesDone += target.size;
     options.onProgress?.({ filesDone: i + 1, filesTotal: targets.length, bytesDone, bytesTotal, currentPath: target.path });
   }
+  judgeFolders(scanned, run.scanner);
   return run.finish(options.paths);
 }
 
@@ -172,21 +177,59 @@ function failRecord(scanner: ObjectScanner, path: string, reason: string): void 
   scanner.collector.run(scanner.detectors, 'file', { format: 'unknown', status: 'failed', reason, extension: extname(path).toLowerCase(), size: 0 }, path);
 }
 
-function scanFile(path: string, scanner: ObjectScanner, hash: boolean): void {
+function scanFile(path: string, scanner: ObjectScanner, hash: boolean): FileRecord | undefined {
   let source;
   try {
     source = openFileSource(path);
   } catch (error) {
     failRecord(scanner, path, `cannot open: ${errorMessage(error)}`);
-    return;
+    return undefined;
   }
   try {
     const record = scanObject(source, path, 0, scanner, { probe: false });
     if (hash) record.sha256 = sha256Of(source);
+    return record;
   } catch (error) {
     failRecord(scanner, path, `read error: ${errorMessage(error)}`);
+    return undefined;
   } finally {
     source.close();
+  }
+}
+
+/**
+ * One verdict per model folder (a directory holding weight files directly): which formats it ships,
+ * whether a pickle sits beside a safe format, and what its model card says about provenance.
+ */
+function judgeFolders(files: FileRecord[], scanner: ObjectScanner): void {
+  const byDir = new Map<string, FileRecord[]>();
+  for (const file of files) {
+    const dir = dirname(file.path);
+    byDir.set(dir, [...(byDir.get(dir) ?? []), file]);
+  }
+  for (const [dir, records] of byDir) {
+    const weights = records.filter((r) => UNSAFE_FORMATS.has(r.format) || SAFE_FORMATS.has(r.format));
+    if (weights.length === 0) continue;
+    const names = new Set(records.map((r) => basename(r.path)));
+    let modelCard: ModelCardFacts | null = null;
+    if (names.has('README.md')) {
+      try {
+        const source = openFileSource(join(dir, 'README.md'));
+        try {
+          modelCard = readModelCard(source.read(0, MAX_MODEL_CARD_BYTES).toString('utf8'));
+        } finally {
+          source.close();
+        }
+      } catch {
+        modelCard = null;
+      }
+    }
+    const artifact: FolderArtifact = {
+      files: weights.map((r) => ({ name: basename(r.path), format: r.format })),
+      modelCard,
+      hasConfig: names.has('config.json'),
+    };
+    scanner.collector.run(scanner.detectors, 'folder', artifact, dir);
   }
 }
 

@@ -38,3 +38,17 @@ describe('safetensors files in a scan', () => {
     expect(result.findings.some((f) => f.severity === 'critical' && f.evidence.match === 'os.system')).toBe(true);
   });
 });
+
+describe('one verdict per model folder', () => {
+  it('reports pickle weights beside safetensors and a card without provenance, on the folder', async () => {
+    const { dir, result } = await scanFiles({
+      'config.json': '{"architectures": ["LlamaForCausalLM"]}',
+      'model.safetensors': valid(),
+      'pytorch_model.bin': buildZip({ entries: [{ name: 'archive/data.pkl', data: payloadPickle('collections', 'OrderedDict') }] }),
+      'README.md': '---\nlicense: mit\n---\n# tiny\n',
+    });
+    const folder = result.findings.filter((f) => f.ruleId === 'model/model-folder');
+    expect(folder.map((f) => `${f.messageId}:${f.severity}`)).toEqual(['summary:info', 'unsafeBesideSafe:medium', 'noProvenance:low']);
+    expect(folder.every((f) => f.location.path === dir)).toBe(true);
+  });
+});

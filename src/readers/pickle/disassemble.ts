@@ -154,8 +154,12 @@ class StreamError {
 // ---- buffered positioned reader --------------------------------------------------------------------------
 
 class Reader {
-  private buf: Buffer = Buffer.alloc(0);
-  private bufStart = 0;
+  /**
+   * The buffered bytes and the source offset of their first byte. Read (never written) by the fast paths of
+   * `Disassembler.parseOne`, which take small operands straight from here when they are wholly buffered.
+   */
+  buf: Buffer = Buffer.alloc(0);
+  bufStart = 0;
   private chunk = FIRST_CHUNK;
   pos: number;
   /** End of the current FRAME (protocol 4+), or -1: joblib reads array bytes from the file past it. */
@@ -341,7 +345,13 @@ const IMPORTERS = new Set(['builtins.__import__', '__builtin__.__import__', 'imp
 const GETATTRS = new Set(['builtins.getattr', '__builtin__.getattr']);
 
 interface PickleState {
+  /**
+   * The symbolic stack is `stack[0 .. depth)`. Slots past `depth` are stale and never read: the array is
+   * never shortened, because V8 trims an array's storage when its length drops a lot and then grows it
+   * again, which for APPENDS batches of 1000 items meant reallocating and copying it for every batch.
+   */
   stack: Value[];
+  depth: number;
   marks: number[];
   /** Dense memo (CPython numbers entries 0, 1, 2... with MEMOIZE and BINPUT); `memoFar` holds far keys. */
   memo: Value[];
@@ -479,9 +489,14 @@ class Disassembler {
   /** Parse one pickle from the current position to its STOP. */
   private parseOne(): 'stop' | 'error' | 'limit' {
     const index = this.result.startedPickles++;
-    const state: PickleState = { stack: [], marks: [], memo: [], memoFar: new Map(), memoSize: 0, index };
+    const state: PickleState = { stack: [], depth: 0, marks: [], memo: [], memoFar: new Map(), memoSize: 0, index };
     this.lastFailure = undefined;
     const reader = this.reader;
+    // Held in locals for the fast paths below (the arrays are never replaced, only mutated).
+    const stack = state.stack;
+    const memo = state.memo;
+    const maxStackDepth = this.limits.maxStackDepth;
+    const maxStringLength = this.limits.maxStringLength;
     let opOffset = reader.pos;
     let info: OpcodeInfo | undefined;
     // Counted in locals and written back once: this loop runs once per opcode (100M+ in a large stream).
@@ -498,6 +513,67 @@ class Disassembler {
         }
         if (--budget < 0) {
           throw new StreamError('limit', `more than ${this.limits.maxOpcodes} opcodes`, opOffset, 'maxOpcodes');
+        }
+        // Fast paths for the value opcodes that make up nearly all of a large stream (numbers, memo fetches,
+        // short strings). Each does exactly what its case in step() does, but only in the plain case: the
+        // operand is wholly in the reader's buffer and nothing can fail. Anything else (operand across a
+        // buffer boundary or past the end, full stack, missing memo key) breaks out to step(), which stays
+        // the one reference implementation and raises the same errors. Nothing is consumed before breaking.
+        // `at` is the operand's index in `buf`: nextByte() just read the opcode from that buffer (it refills
+        // it first when needed), so `at >= 1`.
+        const buf = reader.buf;
+        const at = reader.pos - reader.bufStart;
+        const buffered = buf.length - at;
+        if (state.depth < maxStackDepth) {
+          switch (code) {
+            case 0x47: // BINFLOAT
+              if (buffered >= 8) {
+                reader.pos += 8;
+                stack[state.depth++] = OTHER;
+                continue;
+              }
+              break;
+            case 0x4b: // BININT1
+              if (buffered >= 1) {
+                reader.pos += 1;
+                stack[state.depth++] = intValue(buf[at]!);
+                continue;
+              }
+              break;
+            case 0x4d: // BININT2
+              if (buffered >= 2) {
+                reader.pos += 2;
+                stack[state.depth++] = intValue(buf.readUInt16LE(at));
+                continue;
+              }
+              break;
+            case 0x4a: // BININT
+              if (buffered >= 4) {
+                reader.pos += 4;
+                stack[state.depth++] = intValue(buf.readInt32LE(at));
+                continue;
+              }
+              break;
+            case 0x68: // BINGET
+            case 0x6a: { // LONG_BINGET
+              const width = code === 0x68 ? 1 : 4;
+              if (buffered < width) break;
+              const key = width === 1 ? buf[at]! : buf.readUInt32LE(at);
+              const value = key < DENSE_MEMO_KEYS ? memo[key] : state.memoFar.get(key);
+              if (value === undefined) break;
+              reader.pos += width;
+              stack[state.depth++] = value;
+              continue;
+            }
+            case 0x8c: { // SHORT_BINUNICODE
+              if (buffered < 1) break;
+              const length = buf[at]!;
+              if (buffered < 1 + length) break;
+              reader.pos += 1 + length;
+              stack[state.depth++] = length > maxStringLength ? LONGSTR : { t: 'str', v: buf.toString('utf8', at + 1, at + 1 + length) };
+              continue;
+            }
+          }
         }
         if (this.step(code, info, state, opOffset)) {
           this.result.completePickles += 1;
@@ -521,28 +597,31 @@ class Disassembler {
   }
 
   private push(state: PickleState, value: Value, offset: number): void {
-    if (state.stack.length >= this.limits.maxStackDepth) {
+    if (state.depth >= this.limits.maxStackDepth) {
       throw new StreamError('limit', `stack deeper than ${this.limits.maxStackDepth}`, offset, 'maxStackDepth');
     }
-    state.stack.push(value);
+    state.stack[state.depth++] = value;
   }
 
   private pop(state: PickleState, offset: number, op: string): Value {
     const fence = state.marks.length > 0 ? state.marks[state.marks.length - 1]! : 0;
-    if (state.stack.length <= fence) throw new StreamError('stack-underflow', `${op} on an empty stack`, offset);
-    return state.stack.pop()!;
+    if (state.depth <= fence) throw new StreamError('stack-underflow', `${op} on an empty stack`, offset);
+    return state.stack[--state.depth]!;
   }
 
   private top(state: PickleState, offset: number, op: string): Value {
     const fence = state.marks.length > 0 ? state.marks[state.marks.length - 1]! : 0;
-    if (state.stack.length <= fence) throw new StreamError('stack-underflow', `${op} on an empty stack`, offset);
-    return state.stack[state.stack.length - 1]!;
+    if (state.depth <= fence) throw new StreamError('stack-underflow', `${op} on an empty stack`, offset);
+    return state.stack[state.depth - 1]!;
   }
 
   private popMark(state: PickleState, offset: number, op: string): Value[] {
     const mark = state.marks.pop();
     if (mark === undefined) throw new StreamError('stack-underflow', `${op} without a MARK`, offset);
-    return state.stack.splice(mark);
+    // A mark never lies above the stack top (nothing pops below the last mark), so `mark <= depth`.
+    const items = state.stack.slice(mark, state.depth);
+    state.depth = Math.min(state.depth, mark);
+    return items;
   }
 
   /**
@@ -552,10 +631,10 @@ class Disassembler {
   private popMarkHead(state: PickleState, offset: number, op: string): { items: Value[]; more: boolean } {
     const mark = state.marks.pop();
     if (mark === undefined) throw new StreamError('stack-underflow', `${op} without a MARK`, offset);
-    const end = Math.min(state.stack.length, mark + MAX_CONTAINER_ITEMS);
+    const end = Math.min(state.depth, mark + MAX_CONTAINER_ITEMS);
     const items = state.stack.slice(mark, end);
-    const more = state.stack.length > end;
-    state.stack.length = mark;
+    const more = state.depth > end;
+    state.depth = Math.min(state.depth, mark);
     return { items, more };
   }
 
@@ -662,14 +741,14 @@ class Disassembler {
         if (state.marks.length >= this.limits.maxStackDepth) {
           throw new StreamError('limit', `more than ${this.limits.maxStackDepth} nested MARKs`, offset, 'maxStackDepth');
         }
-        state.marks.push(state.stack.length);
+        state.marks.push(state.depth);
         return false;
       case 0x2e: // STOP
         this.pop(state, offset, op);
         return true;
       case 0x30: { // POP
         const mark = state.marks[state.marks.length - 1];
-        if (mark !== undefined && mark === state.stack.length) state.marks.pop();
+        if (mark !== undefined && mark === state.depth) state.marks.pop();
         else this.pop(state, offset, op);
         return false;
       }
@@ -786,7 +865,7 @@ class Disassembler {
         if (owner.t === 'global') this.recordCall(owner, null, op, offset, state.index);
         if (target.t === 'call') {
           target.buildState = stateValue;
-          if (this.afterBuild(target, stateValue, offset)) state.stack[state.stack.length - 1] = OTHER;
+          if (this.afterBuild(target, stateValue, offset)) state.stack[state.depth - 1] = OTHER;
         } else if (this.wrapperImported && target.t !== 'dict' && target.t !== 'seq' && target.t !== 'global') {
           throw new StreamError('bad-operand', 'BUILD on an object whose class cannot be resolved in a stream that imports a joblib array wrapper; where its array bytes end cannot be known', offset);
         }
