@@ -3,11 +3,14 @@ import unscanned from './file/unscanned.js';
 import ggufChatTemplate from './model/gguf-chat-template.js';
 import ggufHeader from './model/gguf-header.js';
 import numpyObjectArray from './model/numpy-object-array.js';
+import kerasConfig from './model/keras-config.js';
 import modelFolder from './model/model-folder.js';
+import onnxGraph from './model/onnx-graph.js';
 import pickleGlobals from './model/pickle-globals.js';
 import safetensorsHeader from './model/safetensors-header.js';
 import pickleIntegrity from './model/pickle-integrity.js';
 import tarAnomalies from './model/tar-anomalies.js';
+import savedmodelOps from './model/savedmodel-ops.js';
 import torchscriptCode from './model/torchscript-code.js';
 import zipAnomalies from './model/zip-anomalies.js';
 
@@ -22,6 +25,9 @@ export const allDetectors: readonly Detector<any, any>[] = [
   torchscriptCode,
   ggufHeader,
   ggufChatTemplate,
+  kerasConfig,
+  onnxGraph,
+  savedmodelOps,
   modelFolder,
   unscanned,
 ];

@@ -9,12 +9,17 @@ import type { ZipArtifact } from '../detectors/model/zip-anomalies.js';
 import type { NumpyArtifact } from '../detectors/model/numpy-object-array.js';
 import type { TorchScriptArtifact } from '../detectors/model/torchscript-code.js';
 import type { GgufArtifact } from '../detectors/model/gguf-header.js';
+import type { OnnxArtifact } from '../detectors/model/onnx-graph.js';
+import type { SavedModelArtifact } from '../detectors/model/savedmodel-ops.js';
+import type { KerasArtifact } from '../detectors/model/keras-config.js';
 import type { SafetensorsArtifact } from '../detectors/model/safetensors-header.js';
 import { LEGACY_TORCH_MEMBERS, type TarArtifact } from '../detectors/model/tar-anomalies.js';
 import { decompressBestEffort, sniffCompression, type CompressionKind, type DecompressionBudget } from '../readers/compression/index.js';
 import { readNpyHeader, sniffNpy } from '../readers/numpy/index.js';
 import { disassemblePickle, sniffPickle, type PickleAnalysis } from '../readers/pickle/index.js';
 import { readGguf, sniffGguf } from '../readers/gguf/index.js';
+import { readOnnxModel, readTensorflowGraph, sniffGraphDef, sniffOnnx, sniffSavedModel } from '../readers/protobuf/index.js';
+import { findHdf5Signature, readKerasArchive, readKerasH5, sniffKerasArchive, type KerasModel } from '../readers/keras/index.js';
 import { readSafetensorsHeader, sniffSafetensors } from '../readers/safetensors/index.js';
 import { readTar, sniffTar, type TarArchive } from '../readers/tar/index.js';
 import { openEntry, readZip, sniffZip, sniffZipTail, verifyCrc, type ZipArchive } from '../readers/zip/index.js';
@@ -88,6 +93,12 @@ export function scanObject(source: ByteSource, path: string, depth: number, scan
       if (startsAsZip) return finish('zip', 'failed', zip.error.message, zip.error.kind === 'limit' ? zip.error.limit : undefined);
     } else {
       const status = scanZip(source, zip.value, path, depth, scanner);
+      if (sniffKerasArchive(zip.value.entries)) {
+        const archive = zip.value;
+        const keras = readKerasArchive(archive.entries, (entry) => openEntry(source, archive, entry, scanner.limits), scanner.limits);
+        // `unsupported` = a config.json that is not a Keras model (a Hugging Face zip, say): nothing to judge.
+        if (keras.ok) runKeras(keras.value, source, path, depth, scanner);
+      }
       if (!startsAsZip) {
         // torch.load only treats a file as a zip when it starts with PK\x03\x04; anything else is unpickled
         // from byte 0 as a legacy checkpoint. Junk before an archive is therefore a possible pickle that runs
@@ -133,6 +144,22 @@ export function scanObject(source: ByteSource, path: string, depth: number, scan
     return finish('safetensors', 'scanned');
   }
 
+  // HDF5 (legacy Keras .h5): the signature may sit after a user block at 512, 1024... bytes.
+  const h5At = findHdf5Signature(source);
+  if (h5At !== null) {
+    const keras = readKerasH5(source, scanner.limits);
+    if (keras.ok) {
+      runKeras(keras.value, source, path, depth, scanner);
+      if (h5At === 0) return finish('keras-h5', keras.value.problems.length > 0 ? 'partial' : 'scanned', keras.value.problems[0]?.message);
+    } else if (h5At === 0 && !hints.probe) {
+      // An archive member (a .keras weights file) is weights data for h5py; only a file on its own that
+      // claims to be HDF5 and cannot be read is a failure.
+      if (keras.error.kind !== 'unsupported') return finish('hdf5', 'failed', keras.error.message);
+      return finish('hdf5', 'skipped', 'HDF5 file that is not a Keras model');
+    }
+    // A signature after a user block: the bytes before it can be a polyglot, so the other sniffers still look.
+  }
+
   if (sniffGguf(head)) {
     const gguf = readGguf(source, scanner.limits);
     if (!gguf.ok) return finish('gguf', 'failed', gguf.error.message);
@@ -141,6 +168,27 @@ export function scanObject(source: ByteSource, path: string, depth: number, scan
     const stop = gguf.value.stop ?? gguf.value.problems.find((p) => p.kind === 'limit');
     if (stop) return finish('gguf', 'partial', stop.message, stop.kind === 'limit' ? stop.limit : undefined);
     return finish('gguf', 'scanned');
+  }
+
+  // Before the compression and pickle sniffers: protobufs often start with 0x08. The sniffers walk only the
+  // top-level tags (payloads skipped by length) and require the walk to end exactly at the end of the file.
+  if (sniffOnnx(source)) {
+    const onnx = readOnnxModel(source);
+    if (!onnx.ok) return finish('onnx', 'failed', onnx.error.message, onnx.error.kind === 'limit' ? onnx.error.limit : undefined);
+    const artifact: OnnxArtifact = { model: onnx.value, size: source.size };
+    scanner.collector.run(scanner.detectors, 'onnx', artifact, path);
+    const stop = onnx.value.stop;
+    return stop ? finish('onnx', 'partial', stop.message, stop.kind === 'limit' ? stop.limit : undefined) : finish('onnx', 'scanned');
+  }
+  const tfKind = sniffSavedModel(source) ? 'saved-model' : sniffGraphDef(source) ? 'graph-def' : null;
+  if (tfKind) {
+    const format = tfKind === 'saved-model' ? 'tf-savedmodel' : 'tf-graphdef';
+    const tf = readTensorflowGraph(source, tfKind);
+    if (!tf.ok) return finish(format, 'failed', tf.error.message, tf.error.kind === 'limit' ? tf.error.limit : undefined);
+    const artifact: SavedModelArtifact = { graph: tf.value, size: source.size };
+    scanner.collector.run(scanner.detectors, 'savedmodel', artifact, path);
+    const stop = tf.value.stop;
+    return stop ? finish(format, 'partial', stop.message, stop.kind === 'limit' ? stop.limit : undefined) : finish(format, 'scanned');
   }
 
   const compression = sniffCompression(head);
@@ -193,6 +241,17 @@ export function scanObject(source: ByteSource, path: string, depth: number, scan
   return finish(textLike(head) ? 'text' : 'unknown', 'skipped', 'not a model format antidote scans');
 }
 
+/** Judge a Keras model and rescan the pickles it embeds (TorchModuleWrapper) through the normal detectors. */
+function runKeras(model: KerasModel, source: ByteSource, path: string, depth: number, scanner: ObjectScanner): void {
+  const artifact: KerasArtifact = { model, size: source.size };
+  scanner.collector.run(scanner.detectors, 'keras', artifact, path);
+  for (const doc of model.documents) {
+    for (const payload of doc.facts?.embedded ?? []) {
+      scanObject(bufferSource(payload.bytes), `${path}!${doc.name}!${payload.jsonPath}`, depth + 1, scanner, { probe: false });
+    }
+  }
+}
+
 function runPickle(analysis: PickleAnalysis, container: string, path: string, scanner: ObjectScanner): void {
   const artifact: PickleArtifact = { analysis, container };
   scanner.collector.run(scanner.detectors, 'pickle', artifact, path);
@@ -231,6 +290,7 @@ function zipFormat(archive: ZipArchive): string {
   const names = archive.entries.map((e) => e.name);
   const isTorchScript = names.some((n) => /(^|\/)constants\.pkl$/.test(n)) && names.some((n) => /(^|\/)code\//.test(n));
   if (isTorchScript) return 'torchscript';
+  if (names.includes('config.json') && names.some((n) => n.endsWith('.weights.h5') || n === 'metadata.json')) return 'keras';
   if (names.some((n) => /(^|\/)data\.pkl$/.test(n))) return 'pytorch-zip';
   if (names.length > 0 && names.every((n) => n.endsWith('.npy') || n.endsWith('/'))) return 'npz';
   return 'zip';

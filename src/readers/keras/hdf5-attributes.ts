@@ -248,7 +248,7 @@ class RootReader {
     // The library takes the signature's position as the base address whatever the field says (H5Fsuper.c).
     this.base = sig;
     if (version === 0 || version === 1) {
-      c.skip(3, 'superblock version fields');
+      c.skip(4, 'superblock version fields');
       this.offsetSize = c.u8('size of offsets');
       this.lengthSize = c.u8('size of lengths');
       this.checkSizes(sig);

@@ -61,6 +61,18 @@ export class MessageContext {
   }
 
   /**
+   * Like `fields`, but an error only ends this walk: for a first pass that looks up a name, so that the main
+   * pass still keeps every item before the error (and reports it).
+   */
+  peek(start: number, end: number, visit: (field: WireField) => boolean | void): void {
+    if (this.stopped) return;
+    const walker = new FieldWalker(this.window, start, end, this.budget);
+    for (let field = walker.next(); field; field = walker.next()) {
+      if (visit(field) === false) return;
+    }
+  }
+
+  /**
    * True when `field` has the wire type its schema declares. Otherwise the reference parser keeps it as an
    * unknown field (a parser differential worth reporting), so this records a problem and the caller skips it.
    */

@@ -252,7 +252,7 @@ class OnnxReader {
     model.counts.graphs++;
     // The name comes first in no particular order, so a first pass reads it for the scope of the items.
     let name = '';
-    ctx.fields(f.start, f.end, depth, (g) => {
+    ctx.peek(f.start, f.end, (g) => {
       if (g.number === 2) name = ctx.string(g, 'graph name', MAX_NAME_BYTES);
     });
     const here = scope ?? (name || 'graph');
@@ -307,7 +307,7 @@ class OnnxReader {
   private readAttribute(f: WireField, depth: number, scope: string): void {
     const { ctx } = this;
     let name = '';
-    ctx.fields(f.start, f.end, depth, (g) => {
+    ctx.peek(f.start, f.end, (g) => {
       if (g.number === 1) name = ctx.string(g, 'attribute name', MAX_NAME_BYTES);
     });
     const here = `${scope}:${name}`;
@@ -393,7 +393,7 @@ class OnnxReader {
     const { ctx, model } = this;
     if (ctx.overLimit(model.functions.length, MAX_FUNCTIONS, 'maxOnnxFunctions', 'functions', f.offset)) return;
     const fn: OnnxFunction = { name: '', domain: '', nodes: 0, offset: f.offset };
-    ctx.fields(f.start, f.end, depth, (g) => {
+    ctx.peek(f.start, f.end, (g) => {
       if (g.number === 1) fn.name = ctx.string(g, 'function name', MAX_NAME_BYTES);
       else if (g.number === 10) fn.domain = ctx.string(g, 'function domain', MAX_NAME_BYTES);
     });

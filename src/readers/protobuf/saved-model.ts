@@ -177,9 +177,9 @@ class GraphReader {
     const { ctx, file } = this;
     if (ctx.overLimit(file.functions.length, MAX_TF_FUNCTIONS, 'maxTfFunctions', 'functions', f.offset)) return;
     const fn: TfFunction = { name: '', nodes: 0, metaGraph, offset: f.offset };
-    ctx.fields(f.start, f.end, depth, (g) => {
+    ctx.peek(f.start, f.end, (g) => {
       if (g.number === 1 && ctx.expect(g, 2, 'signature')) {
-        ctx.fields(g.start, g.end, depth + 1, (h) => {
+        ctx.peek(g.start, g.end, (h) => {
           if (h.number === 1) fn.name = ctx.string(h, 'function name', MAX_TF_NAME_BYTES);
         });
       }

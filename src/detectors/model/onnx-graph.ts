@@ -1,0 +1,335 @@
+import { defineDetector } from '../../core/detector.js';
+import type { Evidence, Location } from '../../core/finding.js';
+import { severityRank, type Severity } from '../../core/severity.js';
+import type { OnnxModel, OnnxTensor } from '../../readers/protobuf/index.js';
+
+/** Input of the ONNX detector: one decoded model and the size of the file it came from. */
+export interface OnnxArtifact {
+  model: OnnxModel;
+  size: number;
+}
+
+/*
+ * ONNX stores a graph of operators, not code, and loading one runs no Python. What an attacker controls is
+ * where the runtime reaches outside the file: external-data `location` paths (onnx and onnxruntime followed
+ * `../` and absolute paths before CVE-2024-27318 / CVE-2024-5187, so a model could read, or with
+ * save_model overwrite, any file), operators in custom domains (a runtime resolves them from a native
+ * custom-op library, i.e. code the model asks to load), tensor sizes that make a loader allocate far more
+ * than the file holds, and free-text metadata that tools display or pass on. A model with none of these is
+ * reported once as info, with counts.
+ */
+
+/** Findings per message id before the rest are only counted. */
+const MAX_REPORTS_PER_MESSAGE = 25;
+/**
+ * Operator domains the ONNX spec and onnxruntime define. `com.microsoft` is onnxruntime's contrib-op domain:
+ * its kernels ship inside onnxruntime itself (no library is loaded), so it counts as known, but a model
+ * using it only runs on onnxruntime.
+ */
+const KNOWN_DOMAINS: ReadonlySet<string> = new Set(['', 'ai.onnx', 'ai.onnx.ml', 'ai.onnx.training', 'ai.onnx.preview.training', 'com.microsoft']);
+/** Declared tensor sizes above this are implausible for any file (1 TiB): an allocation bomb. */
+const MAX_PLAUSIBLE_TENSOR_BYTES = 2n ** 40n;
+/** Element widths in bits by TensorProto.DataType (onnx.proto); STRING (8) and UNDEFINED (0) have none. */
+const DATA_TYPE_BITS: Readonly<Record<number, number>> = {
+  1: 32, 2: 8, 3: 8, 4: 16, 5: 16, 6: 32, 7: 64, 9: 8, 10: 16, 11: 64, 12: 32, 13: 64, 14: 64, 15: 128, 16: 16,
+  17: 8, 18: 8, 19: 8, 20: 8, 21: 4, 22: 4, 23: 4,
+};
+/** Shortest run of base64 characters reported as an opaque blob; sha256 hex digests (64) stay below it. */
+const MIN_BASE64_BLOB = 256;
+/** Characters of a base64 blob decoded to look for code inside. */
+const MAX_BLOB_CHARS = Math.ceil((64 * 1024) / 3) * 4;
+/** Characters of context kept on each side of a match. */
+const EXCERPT_CONTEXT = 60;
+
+/** Code in metadata text: each pattern names what it found. All run in linear time (no nested repeats). */
+const CODE_PATTERNS: readonly { rule: string; what: string; pattern: RegExp }[] = [
+  { rule: 'python-import', what: 'a Python import of a dangerous module', pattern: /(?:^|[\n;])[ \t]*import[ \t]+(?:os|sys|subprocess|socket|pty|shutil|ctypes|builtins|importlib|runpy|pickle|marshal|base64|urllib|requests|webbrowser)\b/ },
+  { rule: 'python-from-import', what: 'a Python from-import', pattern: /(?:^|[\n;])[ \t]*from[ \t]+[A-Za-z_][\w.]*[ \t]+import[ \t]+[\w*(]/ },
+  { rule: 'dunder-import', what: '__import__()', pattern: /__import__\s*\(/ },
+  { rule: 'eval-exec', what: 'eval() or exec()', pattern: /\b(?:eval|exec)\s*\(/ },
+  { rule: 'os-command', what: 'an os command call', pattern: /\bos\s*\.\s*(?:system|popen|exec[lv]p?e?|spawn[lv]p?e?|posix_spawnp?)\b/ },
+  { rule: 'subprocess', what: 'subprocess', pattern: /\bsubprocess\b/ },
+  { rule: 'builtins', what: 'a builtins lookup', pattern: /__builtins__|\bbuiltins\s*\.\s*(?:eval|exec|open|getattr|__import__)\b/ },
+  { rule: 'shell', what: 'a shell invocation', pattern: /\b(?:ba|z|da)?sh\s+-c\s|\/bin\/(?:ba|z|da)?sh\b|\bnc\s+(?:-\w+\s+)*-e\s|\bpowershell(?:\.exe)?\s+-(?:enc|encodedcommand|e|c)\s/i },
+  { rule: 'download-and-run', what: 'a download piped to a shell', pattern: /\b(?:curl|wget)\b[^\n|]{0,400}\|\s*(?:sudo\s+)?(?:ba|z|da|k)?sh\b/ },
+  { rule: 'script-tag', what: 'an HTML <script> tag', pattern: /<\s*script\b/i },
+  { rule: 'html-handler', what: 'an HTML event handler', pattern: /\bon(?:error|load|click|mouseover)\s*=\s*["']?[\w.]+\s*\(/i },
+];
+const URL_PATTERN = /\bhttps?:\/\/[^\s"'<>\\]{1,2048}/gi;
+/** Pickle protocol 2-5 opens with PROTO n: a base64 pickle in metadata is code for whoever unpickles it. */
+const PICKLE_PREFIX = /^\x80[\x02-\x05]/;
+
+const MESSAGES = {
+  validModel: 'ONNX model ({{nodes}} nodes, {{tensors}} tensors, {{functions}} local functions, producer {{producer}}): a graph format that stores no Python code',
+  externalPathTraversal: 'tensor {{tensor}} loads external data from {{location}}: {{why}}, which escapes the model folder',
+  externalMissingLocation: 'tensor {{tensor}} is marked as external data but names no location',
+  customOperator: 'operator {{op}} in custom domain {{domain}} ({{count}} nodes, first {{node}} in {{scope}}): a runtime loads it from a native custom-op library',
+  declaredSizeMismatch: 'tensor {{tensor}} declares {{declared}} bytes but holds {{actual}}',
+  declaredTooLarge: 'tensor {{tensor}} declares {{declared}} bytes, more than {{limit}}',
+  invalidDims: 'tensor {{tensor}} has a negative dimension: {{dims}}',
+  metadataCode: 'code in {{where}}: {{what}}',
+  metadataBlob: 'opaque base64 blob of {{length}} characters in {{where}}',
+  metadataUrl: 'URL in {{where}}: {{url}}',
+  malformed: 'protobuf anomaly: {{detail}}',
+  incomplete: 'model not fully read: {{detail}}',
+  moreFindings: '{{count}} more {{messageId}} findings not listed',
+} as const;
+
+type MessageId = keyof typeof MESSAGES;
+
+/** What one report carries besides its message id and severity. */
+interface ReportBody {
+  data?: Record<string, string | number>;
+  location?: Partial<Location>;
+  evidence?: Evidence;
+}
+
+type Report = (messageId: MessageId, severity: Severity, body: ReportBody) => void;
+
+export default defineDetector<OnnxArtifact, typeof MESSAGES>({
+  id: 'model/onnx-graph',
+  title: 'ONNX model reaches outside its graph',
+  description:
+    'An ONNX model runs no Python when loaded, but it can make the runtime reach outside the file: external ' +
+    'tensor data with a location that is absolute or climbs out of the model folder (CVE-2024-27318, ' +
+    'CVE-2024-5187) reads or overwrites arbitrary files; operators in custom domains make the runtime load a ' +
+    'native custom-op library; tensors that declare far more bytes than they hold exhaust memory; metadata ' +
+    'strings can carry code or links for the tools that display them.',
+  remediation:
+    'Do not load a model whose external data points outside its folder; re-export it with relative locations ' +
+    'inside the model directory and upgrade onnx (>= 1.16.2) and onnxruntime. Only load custom-op libraries you ' +
+    'built or trust, and check which library provides each custom domain. Treat code in metadata as an attack.',
+  defaultSeverity: 'medium',
+  tags: ['OWASP-LLM03', 'OWASP-LLM05', 'AML.T0010', 'AML.T0011', 'CVE-2024-27318', 'CVE-2024-5187', 'CWE-22', 'CWE-770'],
+  messages: MESSAGES,
+  requires: { network: false, unsafe: false },
+  input: 'onnx',
+  run({ model, size }, context) {
+    const reported = new Map<MessageId, number>();
+    const omitted = new Map<MessageId, { count: number; severity: Severity }>();
+    let worst: Severity = 'info';
+    const report: Report = (messageId, severity, body) => {
+      if (severityRank(severity) > severityRank(worst)) worst = severity;
+      const count = reported.get(messageId) ?? 0;
+      if (count >= MAX_REPORTS_PER_MESSAGE) {
+        const skipped = omitted.get(messageId) ?? { count: 0, severity };
+        skipped.count++;
+        if (severityRank(severity) > severityRank(skipped.severity)) skipped.severity = severity;
+        omitted.set(messageId, skipped);
+        return;
+      }
+      reported.set(messageId, count + 1);
+      context.report({ messageId, severity, ...body });
+    };
+
+    for (const tensor of model.tensors) checkTensor(tensor, size, report);
+    checkOperators(model, report);
+    for (const entry of model.metadata) {
+      const path = `$.metadata_props[${JSON.stringify(entry.key)}]`;
+      checkText(entry.key, `metadata_props key ${clip(JSON.stringify(entry.key))}`, path, entry.offset, report);
+      checkText(entry.value, `metadata_props ${clip(JSON.stringify(entry.key))}`, path, entry.offset, report);
+    }
+    for (const problem of model.problems) {
+      report('malformed', 'medium', { data: { detail: problem.message }, location: { offset: problem.offset }, evidence: { rule: problem.kind } });
+    }
+    if (model.stop) {
+      report('incomplete', 'medium', {
+        data: { detail: model.stop.message },
+        location: { offset: model.stop.offset },
+        evidence: { rule: model.stop.kind, details: model.stop.limit ? { limit: model.stop.limit } : undefined },
+      });
+    }
+
+    for (const [messageId, { count, severity }] of omitted) {
+      context.report({ messageId: 'moreFindings', severity, data: { count, messageId }, evidence: { details: { messageId, omitted: count } } });
+    }
+
+    if (worst === 'info') {
+      const domains = [...new Set(model.opsetImports.map((o) => o.domain || 'ai.onnx'))].join(',');
+      const external = model.tensors.filter((t) => t.externalData.length > 0 || t.dataLocation === 1).length;
+      context.report({
+        messageId: 'validModel',
+        severity: 'info',
+        data: { nodes: model.nodes.length, tensors: model.tensors.length, functions: model.functions.length, producer: JSON.stringify(clip(`${model.producerName} ${model.producerVersion}`.trim())) },
+        evidence: {
+          details: {
+            irVersion: Number(model.irVersion),
+            graphs: model.counts.graphs,
+            nodes: model.nodes.length,
+            initializers: model.counts.initializers,
+            sparseInitializers: model.counts.sparseInitializers,
+            tensors: model.tensors.length,
+            externalTensors: external,
+            functions: model.functions.length,
+            inputs: model.counts.inputs,
+            outputs: model.counts.outputs,
+            metadataEntries: model.metadata.length,
+            opsetDomains: domains,
+          },
+        },
+      });
+    }
+  },
+});
+
+/** External data paths, declared sizes and dimensions of one tensor. */
+function checkTensor(tensor: OnnxTensor, fileSize: number, report: Report): void {
+  const name = JSON.stringify(clip(tensor.name));
+  const location: Partial<Location> = { offset: tensor.offset, jsonPath: tensorPath(tensor) };
+  const where = { kind: tensor.kind, scope: tensor.scope };
+  const entry = (key: string) => tensor.externalData.find((e) => e.key === key);
+  const external = tensor.dataLocation === 1 || tensor.externalData.length > 0;
+
+  for (const e of tensor.externalData) {
+    if (e.key !== 'location') continue;
+    const why = escapeReason(e.value);
+    if (why) {
+      report('externalPathTraversal', 'high', {
+        data: { tensor: name, location: JSON.stringify(clip(e.value)), why },
+        location: { ...location, offset: e.offset },
+        evidence: { match: clip(e.value), rule: 'external-data-location', details: where },
+      });
+    }
+  }
+  if (tensor.dataLocation === 1 && !entry('location')) {
+    report('externalMissingLocation', 'medium', { data: { tensor: name }, location, evidence: { rule: 'external-data-location', details: where } });
+  }
+
+  if (tensor.dims.some((d) => d < 0n)) {
+    report('invalidDims', 'medium', { data: { tensor: name, dims: `[${tensor.dims.join(', ')}]` }, location, evidence: { rule: 'negative-dim', details: where } });
+    return;
+  }
+  const bits = DATA_TYPE_BITS[tensor.dataType];
+  if (bits === undefined) return;
+  const elements = tensor.dims.reduce((product, d) => product * d, 1n);
+  const declared = (elements * BigInt(bits) + 7n) / 8n;
+  const details = { ...where, dataType: tensor.dataType, dims: `[${tensor.dims.join(', ')}]`, declaredBytes: declared.toString() };
+  if (declared > MAX_PLAUSIBLE_TENSOR_BYTES) {
+    report('declaredTooLarge', 'medium', { data: { tensor: name, declared: declared.toString(), limit: '1 TiB' }, location, evidence: { rule: 'implausible-size', details } });
+    return;
+  }
+  if (external) {
+    const length = entry('length')?.value;
+    if (length !== undefined && /^\d{1,20}$/.test(length) && BigInt(length) !== declared) {
+      report('declaredSizeMismatch', 'medium', { data: { tensor: name, declared: declared.toString(), actual: `${length} (external length)` }, location, evidence: { rule: 'external-length', details } });
+    }
+    return;
+  }
+  if (tensor.rawDataBytes !== null) {
+    if (BigInt(tensor.rawDataBytes) !== declared) {
+      report('declaredSizeMismatch', 'medium', { data: { tensor: name, declared: declared.toString(), actual: `${tensor.rawDataBytes} (raw_data)` }, location, evidence: { rule: 'raw-data-size', details } });
+    }
+    return;
+  }
+  // Typed fields hold at least one byte per element, so a tensor declaring more bytes than the whole file
+  // cannot hold its data: a loader that allocates from dims first is made to allocate what is not there.
+  if (declared > BigInt(fileSize) && elements > BigInt(tensor.typedDataBytes)) {
+    report('declaredTooLarge', 'medium', { data: { tensor: name, declared: declared.toString(), limit: `the file (${fileSize} bytes)` }, location, evidence: { rule: 'larger-than-file', details } });
+  }
+}
+
+/** Why an external-data location leaves the model folder, or null when it stays inside. */
+export function escapeReason(location: string): string | null {
+  if (location.length === 0) return null;
+  if (location.includes('\0')) return 'it contains a NUL byte';
+  if (/^[A-Za-z]:/.test(location)) return 'it starts with a drive letter';
+  if (location.startsWith('\\\\') || location.startsWith('//')) return 'it is a UNC or network path';
+  if (location.startsWith('/') || location.startsWith('\\')) return 'it is an absolute path';
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(location)) return 'it names a URL scheme';
+  if (location.startsWith('~')) return 'it starts in a home directory';
+  if (location.split(/[\\/]/).some((segment) => segment === '..')) return "it climbs out with '..'";
+  return null;
+}
+
+/** One finding per distinct (domain, op_type) outside the known domains, skipping model-local functions. */
+function checkOperators(model: OnnxModel, report: Report): void {
+  const local = new Set(model.functions.map((f) => `${f.domain}\u0000${f.name}`));
+  const groups = new Map<string, { op: string; domain: string; count: number; first: (typeof model.nodes)[number] }>();
+  for (const node of model.nodes) {
+    if (KNOWN_DOMAINS.has(node.domain)) continue;
+    const key = `${node.domain}\u0000${node.opType}`;
+    // A node calling a function defined in the model runs that function's own nodes (checked themselves).
+    if (local.has(key)) continue;
+    const group = groups.get(key);
+    if (group) group.count++;
+    else groups.set(key, { op: node.opType, domain: node.domain, count: 1, first: node });
+  }
+  for (const { op, domain, count, first } of groups.values()) {
+    report('customOperator', 'medium', {
+      data: { op: JSON.stringify(clip(op)), domain: JSON.stringify(clip(domain)), count, node: JSON.stringify(clip(first.name)), scope: clip(first.scope) },
+      location: { offset: first.offset },
+      evidence: { match: `${domain}::${op}`, rule: 'custom-domain', details: { domain, opType: op, nodes: count, firstNode: first.name, scope: first.scope } },
+    });
+  }
+}
+
+/** Report code (high), base64 blobs (medium, high when they decode to code or a pickle) and URLs (low). */
+function checkText(text: string, where: string, jsonPath: string, offset: number, report: Report): void {
+  const location = { offset, jsonPath };
+  const code = findCode(text);
+  if (code) {
+    report('metadataCode', 'high', { data: { where, what: code.what }, location, evidence: { match: code.what, rule: code.rule, excerpt: excerpt(text, code.index, code.length) } });
+  }
+  for (const blob of base64Runs(text)) {
+    const decoded = Buffer.from(text.slice(blob.index, blob.index + Math.min(blob.length, MAX_BLOB_CHARS)), 'base64').toString('latin1');
+    const inner = PICKLE_PREFIX.test(decoded) ? { rule: 'base64-pickle', what: 'a base64-encoded pickle', index: 0, length: 2 } : findCode(decoded);
+    if (inner) {
+      report('metadataCode', 'high', {
+        data: { where, what: `${inner.what} (base64-encoded)` },
+        location,
+        evidence: { match: inner.what, rule: inner.rule, excerpt: excerpt(decoded, inner.index, inner.length), details: { encoding: 'base64', blobLength: blob.length } },
+      });
+    } else {
+      report('metadataBlob', 'medium', { data: { where, length: blob.length }, location, evidence: { match: 'base64', excerpt: `${text.slice(blob.index, blob.index + 48)}...`, details: { blobLength: blob.length } } });
+    }
+  }
+  const seen = new Set<string>();
+  for (const url of text.matchAll(URL_PATTERN)) {
+    if (seen.has(url[0])) continue;
+    seen.add(url[0]);
+    report('metadataUrl', 'low', { data: { where, url: clip(url[0]) }, location, evidence: { match: clip(url[0]) } });
+  }
+}
+
+function findCode(text: string): { rule: string; what: string; index: number; length: number } | null {
+  for (const { rule, what, pattern } of CODE_PATTERNS) {
+    const match = pattern.exec(text);
+    if (match) return { rule, what, index: match.index, length: match[0].length };
+  }
+  return null;
+}
+
+/** Runs of at least MIN_BASE64_BLOB base64 characters (plus `=` padding), in one linear pass. */
+function* base64Runs(text: string): Generator<{ index: number; length: number }> {
+  let start = -1;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : -1;
+    const base64 = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f;
+    if (base64) {
+      if (start < 0) start = i;
+      continue;
+    }
+    if (start >= 0 && i - start >= MIN_BASE64_BLOB) {
+      let end = i;
+      while (end < i + 2 && text.charCodeAt(end) === 0x3d) end++;
+      yield { index: start, length: end - start };
+    }
+    start = -1;
+  }
+}
+
+function excerpt(text: string, index: number, length: number): string {
+  const start = Math.max(0, index - EXCERPT_CONTEXT);
+  const end = Math.min(text.length, index + Math.min(length, 200) + EXCERPT_CONTEXT);
+  // eslint-disable-next-line no-control-regex
+  const window = text.slice(start, end).replace(/[\x00-\x1f\x7f-\x9f]/g, ' ');
+  return `${start > 0 ? '...' : ''}${window}${end < text.length ? '...' : ''}`;
+}
+
+function tensorPath(tensor: OnnxTensor): string {
+  return `$.${tensor.scope}[${JSON.stringify(tensor.name)}]`;
+}
+
+function clip(text: string): string {
+  return text.length > 100 ? `${text.slice(0, 97)}...` : text;
+}

@@ -1,0 +1,45 @@
+export {
+  readKerasArchive,
+  readKerasH5,
+  sniffKerasArchive,
+  MAX_CONFIG_BYTES,
+  KERAS_CONFIG_MEMBER,
+  KERAS_METADATA_MEMBER,
+  KERAS_H5_JSON_ATTRIBUTES,
+  type KerasArchiveMember,
+  type KerasModel,
+  type KerasDocument,
+  type KerasProblem,
+} from './read-keras.js';
+export {
+  collectConfigFacts,
+  MAX_CONFIG_NODES,
+  MAX_CONFIG_DEPTH,
+  MAX_FACTS,
+  MAX_LAMBDA_STRINGS,
+  type KerasConfigFacts,
+  type KerasReference,
+  type KerasLambda,
+  type KerasEmbeddedPayload,
+  type KerasUrl,
+} from './config-facts.js';
+export {
+  findHdf5Signature,
+  readHdf5RootAttributes,
+  HDF5_SIGNATURE,
+  DEFAULT_HDF5_LIMITS,
+  MAX_SIGNATURE_PROBES,
+  MAX_HEADER_CHUNK_BYTES,
+  MAX_CONTINUATIONS,
+  MAX_HEADER_MESSAGES,
+  MAX_ATTRIBUTES,
+  MAX_ATTRIBUTE_BYTES,
+  MAX_STRING_ELEMENTS,
+  MAX_HDF5_PROBLEMS,
+  type Hdf5Attribute,
+  type Hdf5Limits,
+  type Hdf5Problem,
+  type Hdf5RootAttributes,
+} from './hdf5-attributes.js';
+export { isMarshalCode, marshalStrings } from './marshal-strings.js';
+export { parsePythonJson, type PythonJsonResult } from './python-json.js';

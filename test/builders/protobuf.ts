@@ -1,0 +1,261 @@
+/**
+ * Byte builders for protobuf models: a tiny wire-format writer (independent of the reader: a second opinion),
+ * then `buildOnnx` (ModelProto, onnx/onnx.proto) and `buildSavedModel` / `buildGraphDef` (TensorFlow
+ * saved_model.proto, graph.proto). With defaults the output is what the official writers produce for the
+ * same content: fields in field-number order, packed repeated scalars. Hostile variants set one part: a
+ * traversing external-data location, a custom domain, a wrong raw_data size, a dangerous op.
+ */
+
+/** Encode an unsigned (or two's-complement int64) varint. */
+export function varint(value: number | bigint): Buffer {
+  let v = BigInt.asUintN(64, BigInt(value));
+  const bytes: number[] = [];
+  do {
+    let byte = Number(v & 0x7fn);
+    v >>= 7n;
+    if (v > 0n) byte |= 0x80;
+    bytes.push(byte);
+  } while (v > 0n);
+  return Buffer.from(bytes);
+}
+
+/** A tag: field number and wire type. */
+export function tag(number: number, wireType: number): Buffer {
+  return varint((BigInt(number) << 3n) | BigInt(wireType));
+}
+
+/** Protobuf field writers; each returns the field's bytes. */
+export const pb = {
+  varint: (number: number, value: number | bigint) => Buffer.concat([tag(number, 0), varint(value)]),
+  fixed32: (number: number, value: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(value >>> 0);
+    return Buffer.concat([tag(number, 5), b]);
+  },
+  fixed64: (number: number, value: bigint) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt.asUintN(64, value));
+    return Buffer.concat([tag(number, 1), b]);
+  },
+  bytes: (number: number, payload: Buffer | string) => {
+    const data = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+    return Buffer.concat([tag(number, 2), varint(data.length), data]);
+  },
+  message: (number: number, parts: Buffer[]) => pb.bytes(number, Buffer.concat(parts)),
+  /** A length-delimited field whose length prefix claims `claimed` bytes, followed by `payload` as is. */
+  lying: (number: number, claimed: number | bigint, payload: Buffer = Buffer.alloc(0)) => Buffer.concat([tag(number, 2), varint(claimed), payload]),
+  packed: (number: number, values: (number | bigint)[]) => pb.bytes(number, Buffer.concat(values.map(varint))),
+};
+
+const opt = <T>(value: T | undefined, write: (v: T) => Buffer): Buffer[] => (value === undefined ? [] : [write(value)]);
+
+// ---- ONNX ----
+
+/** Element widths in bytes by TensorProto.DataType, written out independently of the detector. */
+const ONNX_ELEMENT_BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 14: 8, 15: 16, 16: 2 };
+
+/** One tensor (initializer or attribute value). */
+export interface OnnxTensorSpec {
+  name: string;
+  /** TensorProto.DataType; default 1 (FLOAT). */
+  dataType?: number;
+  dims: (number | bigint)[];
+  /** raw_data; default zeros of the size dims and type imply. null: no raw_data field. */
+  raw?: Buffer | null;
+  /** external_data entries (key -> value); implies data_location EXTERNAL and no raw_data unless given. */
+  external?: Record<string, string>;
+  dataLocation?: number;
+  /** float_data values (packed fixed32). */
+  floatData?: number[];
+}
+
+/** One node. */
+export interface OnnxNodeSpec {
+  op: string;
+  domain?: string;
+  name?: string;
+  inputs?: string[];
+  outputs?: string[];
+  /** Graph-valued attributes (If then_branch/else_branch, Loop body). */
+  graphs?: Record<string, OnnxGraphSpec>;
+  /** Tensor-valued attributes (Constant value). */
+  tensors?: Record<string, OnnxTensorSpec>;
+}
+
+/** One graph. */
+export interface OnnxGraphSpec {
+  name?: string;
+  nodes?: OnnxNodeSpec[];
+  initializers?: OnnxTensorSpec[];
+  inputs?: string[];
+  outputs?: string[];
+}
+
+/** A model-local function. */
+export interface OnnxFunctionSpec {
+  name: string;
+  domain: string;
+  nodes: OnnxNodeSpec[];
+}
+
+/** What to build. */
+export interface BuildOnnxOptions {
+  irVersion?: number;
+  opsets?: { domain?: string; version: number }[];
+  producer?: string;
+  graph?: OnnxGraphSpec;
+  metadata?: Record<string, string>;
+  functions?: OnnxFunctionSpec[];
+  /** Raw bytes appended after the ModelProto fields. */
+  trailing?: Buffer;
+}
+
+function onnxEntry(number: number, key: string, value: string): Buffer {
+  return pb.message(number, [pb.bytes(1, key), pb.bytes(2, value)]);
+}
+
+/** TensorProto bytes. */
+export function onnxTensor(spec: OnnxTensorSpec): Buffer {
+  const dataType = spec.dataType ?? 1;
+  const elements = spec.dims.reduce<number>((p, d) => p * Number(d), 1);
+  const external = spec.external !== undefined;
+  const raw = spec.raw === undefined ? (external || spec.floatData ? null : Buffer.alloc(elements * (ONNX_ELEMENT_BYTES[dataType] ?? 0))) : spec.raw;
+  const parts: Buffer[] = [];
+  if (spec.dims.length > 0) parts.push(pb.packed(1, spec.dims));
+  parts.push(pb.varint(2, dataType));
+  if (spec.floatData) {
+    const b = Buffer.alloc(spec.floatData.length * 4);
+    spec.floatData.forEach((v, i) => b.writeFloatLE(v, i * 4));
+    parts.push(pb.bytes(4, b));
+  }
+  parts.push(pb.bytes(8, spec.name));
+  if (raw !== null) parts.push(pb.bytes(9, raw));
+  for (const [key, value] of Object.entries(spec.external ?? {})) parts.push(onnxEntry(13, key, value));
+  const location = spec.dataLocation ?? (external ? 1 : undefined);
+  parts.push(...opt(location, (v) => pb.varint(14, v)));
+  return Buffer.concat(parts);
+}
+
+function valueInfo(name: string): Buffer {
+  // ValueInfoProto{name=1, type=2 TypeProto{tensor_type=1 {elem_type=1: FLOAT, shape=2 {dim=1 {dim_value=1}} x [2, 3]}}}
+  const shape = pb.message(2, [2, 3].map((d) => pb.message(1, [pb.varint(1, d)])));
+  return Buffer.concat([pb.bytes(1, name), pb.message(2, [pb.message(1, [pb.varint(1, 1), shape])])]);
+}
+
+function onnxNode(spec: OnnxNodeSpec): Buffer {
+  const parts: Buffer[] = [];
+  for (const input of spec.inputs ?? []) parts.push(pb.bytes(1, input));
+  for (const output of spec.outputs ?? []) parts.push(pb.bytes(2, output));
+  parts.push(...opt(spec.name, (v) => pb.bytes(3, v)));
+  parts.push(pb.bytes(4, spec.op));
+  // AttributeProto{name=1, t=5 | g=6, type=20: TENSOR 4 | GRAPH 5}
+  for (const [name, tensor] of Object.entries(spec.tensors ?? {})) parts.push(pb.message(5, [pb.bytes(1, name), pb.message(5, [onnxTensor(tensor)]), pb.varint(20, 4)]));
+  for (const [name, graph] of Object.entries(spec.graphs ?? {})) parts.push(pb.message(5, [pb.bytes(1, name), pb.message(6, [onnxGraph(graph)]), pb.varint(20, 5)]));
+  parts.push(...opt(spec.domain, (v) => pb.bytes(7, v)));
+  return Buffer.concat(parts);
+}
+
+/** GraphProto bytes. */
+export function onnxGraph(spec: OnnxGraphSpec): Buffer {
+  return Buffer.concat([
+    ...(spec.nodes ?? []).map((n) => pb.message(1, [onnxNode(n)])),
+    pb.bytes(2, spec.name ?? 'main'),
+    ...(spec.initializers ?? []).map((t) => pb.message(5, [onnxTensor(t)])),
+    ...(spec.inputs ?? []).map((n) => pb.message(11, [valueInfo(n)])),
+    ...(spec.outputs ?? []).map((n) => pb.message(12, [valueInfo(n)])),
+  ]);
+}
+
+/** A small valid graph: y = Relu(x + w). */
+export const SMALL_GRAPH: OnnxGraphSpec = {
+  name: 'small',
+  nodes: [
+    { op: 'Add', name: 'add', inputs: ['x', 'w'], outputs: ['s'] },
+    { op: 'Relu', name: 'relu', inputs: ['s'], outputs: ['y'] },
+  ],
+  initializers: [{ name: 'w', dims: [2, 3] }],
+  inputs: ['x'],
+  outputs: ['y'],
+};
+
+/** Build an ONNX ModelProto (defaults: ir_version 8, opset 13, the small graph). */
+export function buildOnnx(options: BuildOnnxOptions = {}): Buffer {
+  const parts: Buffer[] = [pb.varint(1, options.irVersion ?? 8), pb.bytes(2, options.producer ?? 'antidote-test'), pb.bytes(3, '0.1')];
+  parts.push(pb.message(7, [onnxGraph(options.graph ?? SMALL_GRAPH)]));
+  for (const opset of options.opsets ?? [{ version: 13 }]) {
+    parts.push(pb.message(8, [...opt(opset.domain, (d) => pb.bytes(1, d)), pb.varint(2, opset.version)]));
+  }
+  for (const [key, value] of Object.entries(options.metadata ?? {})) parts.push(onnxEntry(14, key, value));
+  for (const fn of options.functions ?? []) {
+    // FunctionProto{name=1, node=7, opset_import=9, domain=10}
+    parts.push(pb.message(25, [pb.bytes(1, fn.name), ...fn.nodes.map((n) => pb.message(7, [onnxNode(n)])), pb.message(9, [pb.varint(2, 13)]), pb.bytes(10, fn.domain)]));
+  }
+  if (options.trailing) parts.push(options.trailing);
+  return Buffer.concat(parts);
+}
+
+// ---- TensorFlow ----
+
+/** One NodeDef. */
+export interface TfNodeSpec {
+  name: string;
+  op: string;
+  inputs?: string[];
+  device?: string;
+}
+
+/** One FunctionDef of the library. */
+export interface TfFunctionSpec {
+  name: string;
+  nodes: TfNodeSpec[];
+}
+
+/** One GraphDef. */
+export interface TfGraphSpec {
+  nodes?: TfNodeSpec[];
+  functions?: TfFunctionSpec[];
+}
+
+function tfNode(spec: TfNodeSpec): Buffer {
+  // NodeDef{name=1, op=2, input=3, device=4}
+  return Buffer.concat([pb.bytes(1, spec.name), pb.bytes(2, spec.op), ...(spec.inputs ?? []).map((i) => pb.bytes(3, i)), ...opt(spec.device, (d) => pb.bytes(4, d))]);
+}
+
+/** GraphDef bytes: nodes, then the function library, then versions {producer=1}. */
+export function buildGraphDef(spec: TfGraphSpec): Buffer {
+  const parts = (spec.nodes ?? []).map((n) => pb.message(1, [tfNode(n)]));
+  if (spec.functions && spec.functions.length > 0) {
+    // FunctionDefLibrary{function=1 FunctionDef{signature=1 OpDef{name=1}, node_def=3}}
+    const functions = spec.functions.map((f) => pb.message(1, [pb.message(1, [pb.bytes(1, f.name)]), ...f.nodes.map((n) => pb.message(3, [tfNode(n)]))]));
+    parts.push(pb.message(2, functions));
+  }
+  parts.push(pb.message(4, [pb.varint(1, 1087)]));
+  return Buffer.concat(parts);
+}
+
+/** What to build. */
+export interface BuildSavedModelOptions {
+  schemaVersion?: number;
+  metaGraphs: (TfGraphSpec & { tags?: string[] })[];
+}
+
+/** A SavedModel (`saved_model.pb`): schema version, then MetaGraphDef{meta_info_def{tags=4}, graph_def}. */
+export function buildSavedModel(options: BuildSavedModelOptions): Buffer {
+  const parts = [pb.varint(1, options.schemaVersion ?? 1)];
+  for (const meta of options.metaGraphs) {
+    const info = pb.message(1, [pb.bytes(1, ''), ...(meta.tags ?? ['serve']).map((t) => pb.bytes(4, t)), pb.bytes(5, '2.15.0')]);
+    parts.push(pb.message(2, [info, pb.message(2, [buildGraphDef(meta)])]));
+  }
+  return Buffer.concat(parts);
+}
+
+/** The ops a TF2 SavedModel's saver function holds: a benign graph must not look dangerous because of them. */
+export const SAVER_FUNCTION: TfFunctionSpec = {
+  name: '__inference__traced_save_45',
+  nodes: [
+    { name: 'StringJoin', op: 'StringJoin' },
+    { name: 'ShardedFilename', op: 'ShardedFilename' },
+    { name: 'SaveV2', op: 'SaveV2' },
+    { name: 'MergeV2Checkpoints', op: 'MergeV2Checkpoints' },
+  ],
+};
