@@ -1,3 +1,6 @@
+import { buildSafetensors } from '../test/builders/safetensors.js';
+import { buildGguf, vocabulary } from '../test/builders/gguf.js';
+import { buildOnnx } from '../test/builders/protobuf.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildNpy } from '../test/builders/npy.js';
@@ -69,6 +72,7 @@ export interface BenchInputs {
   tensorHeavy: BenchInput;
   opcodeHeavy: BenchInput;
   tree: BenchInput;
+  headers: BenchInput;
 }
 
 interface ManifestEntry {
@@ -109,6 +113,7 @@ export function prepareInputs(outDir: string, log: (line: string) => void): Benc
     tensorHeavy: prepare('tensor-heavy-1g.pkl', (path) => ({ bytes: writeTensorHeavyPickle(path), files: 1 })),
     opcodeHeavy: prepare('opcode-heavy-1g.pkl', (path) => ({ bytes: writeOpcodeHeavyPickle(path), files: 1 })),
     tree: prepare('tree-10k', (path) => writeModelTree(path), true),
+    headers: prepare('headers-1k', (path) => writeHeaderFormats(path), true),
   };
 }
 
@@ -282,4 +287,39 @@ export function formatBytes(bytes: number): string {
   if (bytes >= GIB) return `${(bytes / GIB).toFixed(2)} GiB`;
   if (bytes >= MIB) return `${(bytes / MIB).toFixed(1)} MiB`;
   return `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+/** Files per header-only format in the `headers` case (1,000 in all). */
+export const HEADER_FORMATS: Record<string, number> = { safetensors: 334, gguf: 333, onnx: 333 };
+
+/**
+ * 1,000 header-only model files (issue 3's target): safetensors with 300 tensors and metadata, GGUF v3 with a
+ * 32,000-token vocabulary and a ChatML template, and small ONNX graphs. Only headers are read by the scan.
+ */
+function writeHeaderFormats(dir: string): { bytes: number; files: number } {
+  mkdirSync(dir, { recursive: true });
+  const tensors: Record<string, { dtype: string; shape: number[] }> = {};
+  for (let i = 0; i < 300; i++) tensors[`model.layers.${i}.weight`] = { dtype: 'F16', shape: [16, 16] };
+  const chatml = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}";
+  const files: Record<string, Buffer> = {
+    safetensors: buildSafetensors({ tensors, metadata: { format: 'pt' } }),
+    gguf: buildGguf({
+      version: 3,
+      kv: [['general.architecture', 'string', 'llama'], ['tokenizer.ggml.tokens', 'array', vocabulary(32000)], ['tokenizer.chat_template', 'string', chatml]],
+      tensors: [{ name: 'token_embd.weight', dims: [4, 4], type: 0 }],
+      dataBytes: 64,
+    }),
+    onnx: buildOnnx(),
+  };
+  let bytes = 0;
+  let count = 0;
+  for (const [format, n] of Object.entries(HEADER_FORMATS)) {
+    for (let i = 0; i < n; i++) {
+      const data = files[format]!;
+      writeFileSync(join(dir, `model-${format}-${String(i).padStart(3, '0')}.${format}`), data);
+      bytes += data.length;
+      count += 1;
+    }
+  }
+  return { bytes, files: count };
 }

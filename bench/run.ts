@@ -5,7 +5,7 @@
  * compared with its target. Prints a markdown table and writes bench/out/results.json (and results.md).
  * A missed time target is profiled once with `node --cpu-prof` and its top functions printed.
  *
- *   npx tsx bench/run.ts [--runs N] [--only zip,hash,tensor,opcode,tree] [--no-profile]
+ *   npx tsx bench/run.ts [--runs N] [--only zip,hash,tensor,opcode,tree,headers] [--no-profile]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatProfile, profileScan, type ProfileSummary } from './cpu-profile.js';
-import { formatBytes, prepareInputs, TREE_FORMATS, TREE_MALICIOUS, TREE_MALICIOUS_FILES, type BenchInput } from './inputs.js';
+import { formatBytes, HEADER_FORMATS, prepareInputs, TREE_FORMATS, TREE_MALICIOUS, TREE_MALICIOUS_FILES, type BenchInput } from './inputs.js';
 import { machineTicks, measureReadBytes, median, PEAK_RSS_METHOD, runCommand, runScan, warmPageCache, type CommandSample, type FlaggedFinding, type ScanSample } from './measure.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,6 +32,8 @@ const TARGETS = {
   pickleMBps: 200,
   picklePeakMB: 300,
   treeScanMs: 10_000,
+  headersScanMs: 5_000,
+  headerMsPerFile: 5,
 };
 
 /** One row of the results table. */
@@ -260,6 +262,26 @@ function main(): void {
       case: `${inputs.tree.files.toLocaleString('en-US')} small model files in 100 dirs (${formatBytes(inputs.tree.bytes)})`,
       target: `< ${TARGETS.treeScanMs / 1000} s`,
       measured: `${(report.medianWallMs / 1000).toFixed(2)} s`,
+      scanDurationMs: report.medianDurationMs,
+      peakRssMB: report.maxPeakRssMB,
+      pass,
+      verdict,
+    });
+  }
+
+  if (wanted('headers')) {
+    log('case headers: 1,000 header-only model files (safetensors, GGUF, ONNX)');
+    const report = measureScan('headers', inputs.headers, []);
+    const verdict = check(report, { formats: HEADER_FORMATS });
+    const perFile = report.medianDurationMs / inputs.headers.files;
+    const pass = !verdict.invalid && report.medianWallMs < TARGETS.headersScanMs && perFile < TARGETS.headerMsPerFile;
+    if (!pass) maybeProfile(report, []);
+    reports.push(report);
+    rows.push({
+      id: 'headers',
+      case: `${inputs.headers.files.toLocaleString('en-US')} header-only files (safetensors, GGUF with a 32k vocabulary, ONNX)`,
+      target: `< ${TARGETS.headersScanMs / 1000} s, < ${TARGETS.headerMsPerFile} ms per file`,
+      measured: `${(report.medianWallMs / 1000).toFixed(2)} s, ${perFile.toFixed(2)} ms per file`,
       scanDurationMs: report.medianDurationMs,
       peakRssMB: report.maxPeakRssMB,
       pass,
