@@ -11,6 +11,7 @@ import safetensorsHeader from './model/safetensors-header.js';
 import pickleIntegrity from './model/pickle-integrity.js';
 import tarAnomalies from './model/tar-anomalies.js';
 import savedmodelOps from './model/savedmodel-ops.js';
+import sevenzipAnomalies from './model/sevenzip-anomalies.js';
 import torchscriptCode from './model/torchscript-code.js';
 import zipAnomalies from './model/zip-anomalies.js';
 
@@ -20,6 +21,7 @@ export const allDetectors: readonly Detector<any, any>[] = [
   pickleIntegrity,
   zipAnomalies,
   tarAnomalies,
+  sevenzipAnomalies,
   numpyObjectArray,
   safetensorsHeader,
   torchscriptCode,

@@ -1,5 +1,5 @@
 import { extname } from 'node:path';
-import { bufferSource, sliceSource, type ByteSource } from '../core/byte-source.js';
+import { bufferSource, readAll, sliceSource, type ByteSource } from '../core/byte-source.js';
 import type { Detector } from '../core/detector.js';
 import type { Limits } from '../core/limits.js';
 import type { FileRecord, FileStatus } from '../core/result.js';
@@ -14,6 +14,7 @@ import type { SavedModelArtifact } from '../detectors/model/savedmodel-ops.js';
 import type { KerasArtifact } from '../detectors/model/keras-config.js';
 import type { SafetensorsArtifact } from '../detectors/model/safetensors-header.js';
 import { LEGACY_TORCH_MEMBERS, type TarArtifact } from '../detectors/model/tar-anomalies.js';
+import type { SevenZipArtifact } from '../detectors/model/sevenzip-anomalies.js';
 import { decompressBestEffort, sniffCompression, type CompressionKind, type DecompressionBudget } from '../readers/compression/index.js';
 import { readNpyHeader, sniffNpy } from '../readers/numpy/index.js';
 import { disassemblePickle, sniffPickle, type PickleAnalysis } from '../readers/pickle/index.js';
@@ -21,6 +22,7 @@ import { readGguf, sniffGguf } from '../readers/gguf/index.js';
 import { readOnnxModel, readTensorflowGraph, sniffGraphDef, sniffOnnx, sniffSavedModel } from '../readers/protobuf/index.js';
 import { findHdf5Signature, readKerasArchive, readKerasH5, sniffKerasArchive, type KerasModel } from '../readers/keras/index.js';
 import { readSafetensorsHeader, sniffSafetensors } from '../readers/safetensors/index.js';
+import { sevenZipReader, sniffSevenZip } from '../readers/sevenzip/index.js';
 import { readTar, sniffTar, type TarArchive } from '../readers/tar/index.js';
 import { openEntry, readZip, sniffZip, sniffZipTail, verifyCrc, type ZipArchive } from '../readers/zip/index.js';
 import type { FindingCollector } from './collector.js';
@@ -118,6 +120,25 @@ export function scanObject(source: ByteSource, path: string, depth: number, scan
       return finish('tar', status.status, status.reason);
     }
     if (tar.error.kind === 'limit') return finish('tar', 'partial', tar.error.message, tar.error.limit);
+  }
+
+  if (sniffSevenZip(head)) {
+    if (depth >= scanner.limits.maxNestingDepth) return finish('7z', 'partial', `nested deeper than ${scanner.limits.maxNestingDepth} containers`, 'maxNestingDepth');
+    const reader = sevenZipReader();
+    if (!reader) return finish('7z', 'failed', '7z support was not initialised (the 7-Zip WASM module failed to load)');
+    // 7-Zip reads the archive from its own in-memory file system, so the whole archive is held once.
+    if (source.size > scanner.limits.maxMemberBytes) return finish('7z', 'partial', `7z archive larger than ${scanner.limits.maxMemberBytes} bytes`, 'maxMemberBytes');
+    const read = reader.read(readAll(source), scanner.limits, scanner.budget);
+    if (!read.ok) return finish('7z', read.error.kind === 'limit' ? 'partial' : 'failed', read.error.message, read.error.kind === 'limit' ? read.error.limit : undefined);
+    let partial: string | undefined = read.value.incomplete?.reason;
+    const limit = read.value.incomplete?.limit;
+    for (const member of read.value.members) {
+      const inner = scanObject(bufferSource(member.data), `${path}!${member.name}`, depth + 1, scanner, { probe: !isPickleName(member.name) });
+      if (inner.status === 'partial' || inner.status === 'failed') partial ??= `member ${member.name} not fully scanned`;
+    }
+    const artifact: SevenZipArtifact = { archive: read.value, size: source.size };
+    scanner.collector.run(scanner.detectors, 'sevenzip', artifact, path);
+    return finish('7z', partial ? 'partial' : 'scanned', partial, limit);
   }
 
   if (sniffNpy(head)) {

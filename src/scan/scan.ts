@@ -10,6 +10,7 @@ import { SEVERITIES, type Severity } from '../core/severity.js';
 import { SAFE_FORMATS, UNSAFE_FORMATS, type FolderArtifact } from '../detectors/model/model-folder.js';
 import { scanDetectors } from '../detectors/registry.js';
 import { MAX_MODEL_CARD_BYTES, readModelCard, type ModelCardFacts } from '../readers/model-card/index.js';
+import { initSevenZip } from '../readers/sevenzip/index.js';
 import { loadPicklePolicy } from '../policy/pickle-policy.js';
 import { VERSION } from '../version.js';
 import { FindingCollector } from './collector.js';
@@ -52,6 +53,7 @@ const HASH_CHUNK = 8 * 1024 * 1024;
  * that cannot be read become `failed` records with a finding, and the run status says `partial`/`failed`.
  */
 export async function scan(options: ScanOptions): Promise<ScanResult> {
+  await prepareReaders();
   const run = startRun(options);
   const targets = collectTargets(options.paths, run.scanner);
   const bytesTotal = targets.reduce((n, t) => n + t.size, 0);
@@ -73,10 +75,23 @@ export async function scan(options: ScanOptions): Promise<ScanResult> {
  * {@link scan}; `options.paths` is ignored.
  */
 export async function scanBytes(bytes: Buffer, name: string, options: Omit<ScanOptions, 'paths'> = {}): Promise<ScanResult> {
+  await prepareReaders();
   const run = startRun(options);
   const record = scanObject(bufferSource(bytes), name, 0, run.scanner, { probe: false });
   if (options.hash) record.sha256 = sha256Of(bufferSource(bytes));
   return run.finish([name]);
+}
+
+/**
+ * Readers whose set-up is asynchronous (the 7-Zip WASM module) are loaded once before the synchronous scan.
+ * A failure is not thrown: the 7z branch then records such archives as failed, never clean.
+ */
+async function prepareReaders(): Promise<void> {
+  try {
+    await initSevenZip();
+  } catch {
+    // sevenZipReader() stays undefined; scanObject reports 7z archives as failed.
+  }
 }
 
 function startRun(options: Omit<ScanOptions, 'paths'>): { scanner: ObjectScanner; finish(inputs: string[]): ScanResult } {
