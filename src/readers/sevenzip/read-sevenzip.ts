@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { SevenZipModule, SevenZipModuleFactory, SevenZipModuleOptions } from '7z-wasm';
+import { AntidoteError } from '../../core/errors.js';
 import type { Limits } from '../../core/limits.js';
 import { fail, ok, type ReadResult } from '../../core/read-result.js';
 
@@ -421,7 +422,7 @@ export function initSevenZip(): Promise<SevenZipReader> {
       stdin: () => null as unknown as number,
     };
     const module = await Promise.race([factory(options as unknown as Partial<SevenZipModuleOptions>), instantiationFailed]);
-    if (!stack) throw new Error('7z-wasm did not instantiate');
+    if (!stack) throw new AntidoteError('INTERNAL', '7z-wasm did not instantiate');
     engine.attach(module, stack);
     current = engine;
     return engine;
