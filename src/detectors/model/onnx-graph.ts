@@ -1,3 +1,4 @@
+import { base64Runs, clip, CODE_PATTERNS as SHARED_CODE_PATTERNS, excerpt, MAX_BLOB_CHARS, URL_PATTERN, type CodePattern } from '../text/embedded-code.js';
 import { defineDetector } from '../../core/detector.js';
 import type { Evidence, Location } from '../../core/finding.js';
 import { severityRank, type Severity } from '../../core/severity.js';
@@ -34,28 +35,13 @@ const DATA_TYPE_BITS: Readonly<Record<number, number>> = {
   1: 32, 2: 8, 3: 8, 4: 16, 5: 16, 6: 32, 7: 64, 9: 8, 10: 16, 11: 64, 12: 32, 13: 64, 14: 64, 15: 128, 16: 16,
   17: 8, 18: 8, 19: 8, 20: 8, 21: 4, 22: 4, 23: 4,
 };
-/** Shortest run of base64 characters reported as an opaque blob; sha256 hex digests (64) stay below it. */
-const MIN_BASE64_BLOB = 256;
-/** Characters of a base64 blob decoded to look for code inside. */
-const MAX_BLOB_CHARS = Math.ceil((64 * 1024) / 3) * 4;
-/** Characters of context kept on each side of a match. */
-const EXCERPT_CONTEXT = 60;
 
-/** Code in metadata text: each pattern names what it found. All run in linear time (no nested repeats). */
-const CODE_PATTERNS: readonly { rule: string; what: string; pattern: RegExp }[] = [
-  { rule: 'python-import', what: 'a Python import of a dangerous module', pattern: /(?:^|[\n;])[ \t]*import[ \t]+(?:os|sys|subprocess|socket|pty|shutil|ctypes|builtins|importlib|runpy|pickle|marshal|base64|urllib|requests|webbrowser)\b/ },
-  { rule: 'python-from-import', what: 'a Python from-import', pattern: /(?:^|[\n;])[ \t]*from[ \t]+[A-Za-z_][\w.]*[ \t]+import[ \t]+[\w*(]/ },
-  { rule: 'dunder-import', what: '__import__()', pattern: /__import__\s*\(/ },
-  { rule: 'eval-exec', what: 'eval() or exec()', pattern: /\b(?:eval|exec)\s*\(/ },
-  { rule: 'os-command', what: 'an os command call', pattern: /\bos\s*\.\s*(?:system|popen|exec[lv]p?e?|spawn[lv]p?e?|posix_spawnp?)\b/ },
-  { rule: 'subprocess', what: 'subprocess', pattern: /\bsubprocess\b/ },
-  { rule: 'builtins', what: 'a builtins lookup', pattern: /__builtins__|\bbuiltins\s*\.\s*(?:eval|exec|open|getattr|__import__)\b/ },
-  { rule: 'shell', what: 'a shell invocation', pattern: /\b(?:ba|z|da)?sh\s+-c\s|\/bin\/(?:ba|z|da)?sh\b|\bnc\s+(?:-\w+\s+)*-e\s|\bpowershell(?:\.exe)?\s+-(?:enc|encodedcommand|e|c)\s/i },
+/** The shared code patterns plus `curl ... | sh` on one line (bounded), before the HTML ones as before. */
+const CODE_PATTERNS: readonly CodePattern[] = [
+  ...SHARED_CODE_PATTERNS.slice(0, 8),
   { rule: 'download-and-run', what: 'a download piped to a shell', pattern: /\b(?:curl|wget)\b[^\n|]{0,400}\|\s*(?:sudo\s+)?(?:ba|z|da|k)?sh\b/ },
-  { rule: 'script-tag', what: 'an HTML <script> tag', pattern: /<\s*script\b/i },
-  { rule: 'html-handler', what: 'an HTML event handler', pattern: /\bon(?:error|load|click|mouseover)\s*=\s*["']?[\w.]+\s*\(/i },
+  ...SHARED_CODE_PATTERNS.slice(8),
 ];
-const URL_PATTERN = /\bhttps?:\/\/[^\s"'<>\\]{1,2048}/gi;
 /** Pickle protocol 2-5 opens with PROTO n: a base64 pickle in metadata is code for whoever unpickles it. */
 const PICKLE_PREFIX = /^\x80[\x02-\x05]/;
 
@@ -299,37 +285,9 @@ function findCode(text: string): { rule: string; what: string; index: number; le
   return null;
 }
 
-/** Runs of at least MIN_BASE64_BLOB base64 characters (plus `=` padding), in one linear pass. */
-function* base64Runs(text: string): Generator<{ index: number; length: number }> {
-  let start = -1;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : -1;
-    const base64 = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f;
-    if (base64) {
-      if (start < 0) start = i;
-      continue;
-    }
-    if (start >= 0 && i - start >= MIN_BASE64_BLOB) {
-      let end = i;
-      while (end < i + 2 && text.charCodeAt(end) === 0x3d) end++;
-      yield { index: start, length: end - start };
-    }
-    start = -1;
-  }
-}
 
-function excerpt(text: string, index: number, length: number): string {
-  const start = Math.max(0, index - EXCERPT_CONTEXT);
-  const end = Math.min(text.length, index + Math.min(length, 200) + EXCERPT_CONTEXT);
-  // eslint-disable-next-line no-control-regex
-  const window = text.slice(start, end).replace(/[\x00-\x1f\x7f-\x9f]/g, ' ');
-  return `${start > 0 ? '...' : ''}${window}${end < text.length ? '...' : ''}`;
-}
 
 function tensorPath(tensor: OnnxTensor): string {
   return `$.${tensor.scope}[${JSON.stringify(tensor.name)}]`;
 }
 
-function clip(text: string): string {
-  return text.length > 100 ? `${text.slice(0, 97)}...` : text;
-}
