@@ -1,4 +1,5 @@
-import { defineDetector, severityRank, type Evidence, type Location, type Severity } from '../../core/index.js';
+import { cappedReporter, type CappedReport } from '../capped-reporter.js';
+import { defineDetector, type Location } from '../../core/index.js';
 import type { KerasDocument, KerasLambda, KerasModel, KerasReference } from '../../readers/keras/index.js';
 
 /** Input of the Keras detector: a `.keras` zip's or a legacy `.h5` file's JSON documents, as read. */
@@ -78,20 +79,8 @@ export default defineDetector<KerasArtifact, typeof MESSAGES>({
   requires: { network: false, unsafe: false },
   input: 'keras',
   run({ model }, context) {
-    const reported = new Map<MessageId, number>();
-    const omitted = new Map<MessageId, { count: number; severity: Severity }>();
-    const report = (messageId: MessageId, severity: Severity, body: ReportBody) => {
-      const count = reported.get(messageId) ?? 0;
-      if (count >= MAX_REPORTS_PER_MESSAGE) {
-        const skipped = omitted.get(messageId) ?? { count: 0, severity };
-        skipped.count++;
-        if (severityRank(severity) > severityRank(skipped.severity)) skipped.severity = severity;
-        omitted.set(messageId, skipped);
-        return;
-      }
-      reported.set(messageId, count + 1);
-      context.report({ messageId, severity, ...body });
-    };
+    const capped = cappedReporter(context, MAX_REPORTS_PER_MESSAGE);
+    const report: Report = capped.report;
 
     for (const problem of model.problems) {
       report('readProblem', 'medium', {
@@ -102,19 +91,11 @@ export default defineDetector<KerasArtifact, typeof MESSAGES>({
     }
     for (const doc of model.documents) checkDocument(doc, model, report);
 
-    for (const [messageId, { count, severity }] of omitted) {
-      context.report({ messageId: 'moreFindings', severity, data: { count, messageId }, evidence: { details: { messageId, omitted: count } } });
-    }
+    capped.flush();
   },
 });
 
-interface ReportBody {
-  data?: Record<string, string | number>;
-  location?: Partial<Location>;
-  evidence?: Evidence;
-}
-
-type Report = (messageId: MessageId, severity: Severity, body: ReportBody) => void;
+type Report = CappedReport<MessageId>;
 
 function checkDocument(doc: KerasDocument, model: KerasModel, report: Report): void {
   const where = (jsonPath: string): Partial<Location> => ({ jsonPath: `${doc.name}:${jsonPath}` });

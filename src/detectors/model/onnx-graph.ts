@@ -1,6 +1,7 @@
 import { base64Runs, clip, CODE_PATTERNS as SHARED_CODE_PATTERNS, excerpt, MAX_BLOB_CHARS, URL_PATTERN, type CodePattern } from '../text/embedded-code.js';
+import { cappedReporter, type CappedReport } from '../capped-reporter.js';
 import { defineDetector } from '../../core/detector.js';
-import type { Evidence, Location } from '../../core/finding.js';
+import type { Location } from '../../core/finding.js';
 import { severityRank, type Severity } from '../../core/severity.js';
 import type { OnnxModel, OnnxTensor } from '../../readers/protobuf/index.js';
 
@@ -63,14 +64,7 @@ const MESSAGES = {
 
 type MessageId = keyof typeof MESSAGES;
 
-/** What one report carries besides its message id and severity. */
-interface ReportBody {
-  data?: Record<string, string | number>;
-  location?: Partial<Location>;
-  evidence?: Evidence;
-}
-
-type Report = (messageId: MessageId, severity: Severity, body: ReportBody) => void;
+type Report = CappedReport<MessageId>;
 
 export default defineDetector<OnnxArtifact, typeof MESSAGES>({
   id: 'model/onnx-graph',
@@ -91,21 +85,11 @@ export default defineDetector<OnnxArtifact, typeof MESSAGES>({
   requires: { network: false, unsafe: false },
   input: 'onnx',
   run({ model, size }, context) {
-    const reported = new Map<MessageId, number>();
-    const omitted = new Map<MessageId, { count: number; severity: Severity }>();
+    const capped = cappedReporter(context, MAX_REPORTS_PER_MESSAGE);
     let worst: Severity = 'info';
     const report: Report = (messageId, severity, body) => {
       if (severityRank(severity) > severityRank(worst)) worst = severity;
-      const count = reported.get(messageId) ?? 0;
-      if (count >= MAX_REPORTS_PER_MESSAGE) {
-        const skipped = omitted.get(messageId) ?? { count: 0, severity };
-        skipped.count++;
-        if (severityRank(severity) > severityRank(skipped.severity)) skipped.severity = severity;
-        omitted.set(messageId, skipped);
-        return;
-      }
-      reported.set(messageId, count + 1);
-      context.report({ messageId, severity, ...body });
+      capped.report(messageId, severity, body);
     };
 
     for (const tensor of model.tensors) checkTensor(tensor, size, report);
@@ -126,9 +110,7 @@ export default defineDetector<OnnxArtifact, typeof MESSAGES>({
       });
     }
 
-    for (const [messageId, { count, severity }] of omitted) {
-      context.report({ messageId: 'moreFindings', severity, data: { count, messageId }, evidence: { details: { messageId, omitted: count } } });
-    }
+    capped.flush();
 
     if (worst === 'info') {
       const domains = [...new Set(model.opsetImports.map((o) => o.domain || 'ai.onnx'))].join(',');

@@ -1,7 +1,7 @@
 import { base64Runs, clip, CODE_PATTERNS, excerpt, MAX_BLOB_CHARS, URL_PATTERN } from '../text/embedded-code.js';
+import { cappedReporter, type CappedReport } from '../capped-reporter.js';
 import { defineDetector } from '../../core/detector.js';
-import type { Evidence, Location } from '../../core/finding.js';
-import { severityRank, type Severity } from '../../core/severity.js';
+import type { Severity } from '../../core/severity.js';
 import type { SafetensorsHeader, SafetensorsProblemKind } from '../../readers/safetensors/index.js';
 
 /** Input of the safetensors detectors: one validated header and the size of the file it came from. */
@@ -98,20 +98,8 @@ export default defineDetector<SafetensorsArtifact, typeof MESSAGES>({
   requires: { network: false, unsafe: false },
   input: 'safetensors',
   run({ header }, context) {
-    const reported = new Map<MessageId, number>();
-    const omitted = new Map<MessageId, { count: number; severity: Severity }>();
-    const report: Report = (messageId, severity, body) => {
-      const count = reported.get(messageId) ?? 0;
-      if (count >= MAX_REPORTS_PER_MESSAGE) {
-        const skipped = omitted.get(messageId) ?? { count: 0, severity };
-        skipped.count++;
-        if (severityRank(severity) > severityRank(skipped.severity)) skipped.severity = severity;
-        omitted.set(messageId, skipped);
-        return;
-      }
-      reported.set(messageId, count + 1);
-      context.report({ messageId, severity, ...body });
-    };
+    const capped = cappedReporter(context, MAX_REPORTS_PER_MESSAGE);
+    const report: Report = capped.report;
 
     for (const problem of header.problems) {
       const { messageId, severity } = PROBLEM_MESSAGES[problem.kind];
@@ -127,9 +115,7 @@ export default defineDetector<SafetensorsArtifact, typeof MESSAGES>({
 
     for (const item of headerTexts(header)) checkText(item, report);
 
-    for (const [messageId, { count, severity }] of omitted) {
-      context.report({ messageId: 'moreFindings', severity, data: { count, messageId }, evidence: { details: { messageId, omitted: count } } });
-    }
+    capped.flush();
 
     if (header.problems.length === 0 && header.problemsOmitted === 0) {
       context.report({
@@ -142,14 +128,7 @@ export default defineDetector<SafetensorsArtifact, typeof MESSAGES>({
   },
 });
 
-/** What one report carries besides its message id and severity. */
-interface ReportBody {
-  data?: Record<string, string | number>;
-  location?: Partial<Location>;
-  evidence?: Evidence;
-}
-
-type Report = (messageId: MessageId, severity: Severity, body: ReportBody) => void;
+type Report = CappedReport<MessageId>;
 
 /** Every free-text string of the header: metadata keys and values, tensor names, ignored field values. */
 function* headerTexts(header: SafetensorsHeader): Generator<HeaderText> {
