@@ -82,12 +82,16 @@ export function scanObject(source: ByteSource, path: string, depth: number, scan
     return record;
   };
 
+  // Containers inside containers stop at a bound (zip in gzip in zip ...); the stop is a finding, not a pass.
+  const tooDeep = (format: string): FileRecord =>
+    finish(format, 'partial', `nested deeper than ${scanner.limits.maxNestingDepth} containers`, 'maxNestingDepth');
+
   if (source.size === 0) return finish('empty', 'skipped', 'empty file');
   const head = source.read(0, HEAD_BYTES);
 
   const startsAsZip = sniffZip(head);
   if (startsAsZip || sniffZipTail(source)) {
-    if (depth >= scanner.limits.maxNestingDepth) return finish('zip', 'partial', `nested deeper than ${scanner.limits.maxNestingDepth} containers`, 'maxNestingDepth');
+    if (depth >= scanner.limits.maxNestingDepth) return tooDeep('zip');
     const zip = readZip(source, scanner.limits);
     if (!zip.ok) {
       // A file that only ends like a zip may still be something else (a pickle with a zip appended):
@@ -113,7 +117,7 @@ export function scanObject(source: ByteSource, path: string, depth: number, scan
   }
 
   if (sniffTar(head)) {
-    if (depth >= scanner.limits.maxNestingDepth) return finish('tar', 'partial', `nested deeper than ${scanner.limits.maxNestingDepth} containers`, 'maxNestingDepth');
+    if (depth >= scanner.limits.maxNestingDepth) return tooDeep('tar');
     const tar = readTar(source, scanner.limits);
     if (tar.ok) {
       const status = scanTar(source, tar.value, path, depth, scanner);
@@ -123,7 +127,7 @@ export function scanObject(source: ByteSource, path: string, depth: number, scan
   }
 
   if (sniffSevenZip(head)) {
-    if (depth >= scanner.limits.maxNestingDepth) return finish('7z', 'partial', `nested deeper than ${scanner.limits.maxNestingDepth} containers`, 'maxNestingDepth');
+    if (depth >= scanner.limits.maxNestingDepth) return tooDeep('7z');
     const reader = sevenZipReader();
     if (!reader) return finish('7z', 'failed', '7z support was not initialised (the 7-Zip WASM module failed to load)');
     // 7-Zip reads the archive from its own in-memory file system, so the whole archive is held once.
@@ -214,7 +218,7 @@ export function scanObject(source: ByteSource, path: string, depth: number, scan
 
   const compression = sniffCompression(head);
   if (compression) {
-    if (depth >= scanner.limits.maxNestingDepth) return finish(compression, 'partial', `nested deeper than ${scanner.limits.maxNestingDepth} containers`, 'maxNestingDepth');
+    if (depth >= scanner.limits.maxNestingDepth) return tooDeep(compression);
     // Best effort: Python's streaming decompressors hand pickle.load the good prefix of a stream that is
     // cut short, corrupt further on, or over a limit, so a payload placed up front still runs: scan it.
     const inflated = decompressBestEffort(source, compression, scanner.limits, scanner.budget);
