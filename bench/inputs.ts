@@ -270,12 +270,19 @@ function treeFile(d: number, f: number, weights: WeightStream): [string, Buffer]
   return ['README.md', Buffer.from(`# bench model ${d}\n\nSynthetic files for the antidote benchmark.\n`)];
 }
 
+/** Bytes and files below `path`, at any depth (the model tree is two levels deep, the header set flat). */
 function treeSize(path: string): { bytes: number; files: number } {
   let bytes = 0;
   let files = 0;
-  for (const directory of readdirSync(path)) {
-    for (const name of readdirSync(join(path, directory))) {
-      bytes += statSync(join(path, directory, name)).size;
+  for (const name of readdirSync(path)) {
+    const entry = join(path, name);
+    const info = statSync(entry);
+    if (info.isDirectory()) {
+      const inner = treeSize(entry);
+      bytes += inner.bytes;
+      files += inner.files;
+    } else {
+      bytes += info.size;
       files++;
     }
   }
