@@ -1,0 +1,6 @@
+import type { CliCommand } from '../command.js';
+import { reportCommand } from './report.js';
+import { scanCommand } from './scan.js';
+
+/** Every `antidote` sub-command, in the order the usage lists them. Add a command here and nowhere else. */
+export const COMMANDS: readonly CliCommand[] = [scanCommand, reportCommand];
