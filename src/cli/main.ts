@@ -35,7 +35,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS.find((c) => c.name === first);
   if (!command) {
-    const hint = first.startsWith('-') ? `put options after the command, e.g. 'antidote scan ${first} PATH'` : `commands: ${COMMANDS.map((c) => c.name).join(', ')}`;
+    const hint = first.startsWith('-') ? `options go after the command name, e.g. 'antidote scan PATH ${first} ...'` : `commands: ${COMMANDS.map((c) => c.name).join(', ')}`;
     throw new AntidoteError('USAGE', `unknown command '${first}' (${hint}). Run 'antidote --help'.`);
   }
   return command.run(rest);

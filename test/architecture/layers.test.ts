@@ -17,6 +17,8 @@ const FLOORS: [prefix: string, floor: number][] = [
   ['policy/', 1],
   ['detectors/', 2],
   ['scan/', 3],
+  ['provenance/', 3],
+  ['audit/', 3],
   ['cli/', 4],
   ['index.ts', 5],
 ];

@@ -114,4 +114,27 @@ describe('bad input: exit 2 with a clear message, never a stack trace', () => {
     expect(antidote(['--help']).stdout).toContain('Usage:');
     expect(antidote(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
+
+  it('every command has its own --help listing its options, and the top-level usage lists every command', () => {
+    const top = antidote(['--help']).stdout;
+    for (const name of ['scan', 'report']) {
+      expect(top).toContain(`antidote ${name} `);
+      const help = antidote([name, '--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain(`Usage: antidote ${name}`);
+    }
+    expect(antidote(['scan', '--help']).stdout).toContain('--fail-on');
+  });
+
+  it('a flag put before the command is a usage error that shows where it goes', () => {
+    const r = antidote(['--format', 'json', 'scan', evil]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("options go after the command name, e.g. 'antidote scan PATH --format ...'");
+  });
+
+  it('no arguments print the usage and exit 2', () => {
+    const r = antidote([]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('Usage:');
+  });
 });
