@@ -19,8 +19,19 @@ import { decompressBestEffort, sniffCompression, type CompressionKind, type Deco
 import { readNpyHeader, sniffNpy } from '../readers/numpy/index.js';
 import { disassemblePickle, sniffPickle, type PickleAnalysis } from '../readers/pickle/index.js';
 import { readGguf, sniffGguf } from '../readers/gguf/index.js';
-import { readOnnxModel, readTensorflowGraph, sniffGraphDef, sniffOnnx, sniffSavedModel } from '../readers/protobuf/index.js';
-import { findHdf5Signature, readKerasArchive, readKerasH5, sniffKerasArchive, type KerasModel } from '../readers/keras/index.js';
+import {
+  readKerasMetadata,
+  readOnnxModel,
+  readTensorflowGraph,
+  sniffGraphDef,
+  sniffKerasMetadata,
+  sniffOnnx,
+  sniffSavedModel,
+  type KerasMetadataNode,
+  type ProtoProblem,
+} from '../readers/protobuf/index.js';
+import { findHdf5Signature, readKerasArchive, readKerasH5, readKerasSavedMetadata, sniffKerasArchive, type KerasModel, type KerasProblem } from '../readers/keras/index.js';
+import type { ReadError } from '../core/read-result.js';
 import { readSafetensorsHeader, sniffSafetensors } from '../readers/safetensors/index.js';
 import { sevenZipReader, sniffSevenZip } from '../readers/sevenzip/index.js';
 import { readTar, sniffTar, type TarArchive } from '../readers/tar/index.js';
@@ -62,6 +73,8 @@ const TORCH_LEGACY_MAGIC = Buffer.from('80028a0a6cfc9c46f9206aa850192e', 'hex');
 const TORCH_LEGACY_PICKLES = 5;
 /** Largest TorchScript code file read as text for the code detector. */
 const MAX_CODE_FILE = 4 * 1024 * 1024;
+/** The file tf.keras writes beside saved_model.pb; Keras parses it as SavedMetadata whatever its bytes. */
+const KERAS_METADATA_FILE = 'keras_metadata.pb';
 /** Largest pickle member whose CRC is verified (CRC over multi-GB tensor data would defeat the speed target). */
 const MAX_CRC_CHECK = 256 * 1024 * 1024;
 
@@ -212,9 +225,13 @@ export function scanObject(source: ByteSource, path: string, depth: number, scan
     if (!tf.ok) return finish(format, 'failed', tf.error.message, tf.error.kind === 'limit' ? tf.error.limit : undefined);
     const artifact: SavedModelArtifact = { graph: tf.value, size: source.size };
     scanner.collector.run(scanner.detectors, 'savedmodel', artifact, path);
+    // Models saved before keras_metadata.pb existed keep the Keras configs in the object graph.
+    const keras = tf.value.kerasMetadata.length > 0 ? runKerasMetadata(tf.value.kerasMetadata, [], null, source, path, depth, scanner) : null;
     const stop = tf.value.stop;
-    return stop ? finish(format, 'partial', stop.message, stop.kind === 'limit' ? stop.limit : undefined) : finish(format, 'scanned');
+    if (stop) return finish(format, 'partial', stop.message, stop.kind === 'limit' ? stop.limit : undefined);
+    return keras ? finish(format, 'partial', keras.message, keras.limit) : finish(format, 'scanned');
   }
+  if (sniffKerasMetadata(source)) return scanKerasMetadata(source, path, depth, scanner, finish);
 
   const compression = sniffCompression(head);
   if (compression) {
@@ -262,8 +279,51 @@ export function scanObject(source: ByteSource, path: string, depth: number, scan
     }
   }
 
+  // Content decided nothing: Keras still parses a file by this name as its metadata, so read it as such
+  // (a failure is then a finding) rather than pass it over.
+  if (baseName(path) === KERAS_METADATA_FILE) return scanKerasMetadata(source, path, depth, scanner, finish);
+
   if (hints.probe) return finish('data', 'scanned');
   return finish(textLike(head) ? 'text' : 'unknown', 'skipped', 'not a model format antidote scans');
+}
+
+/** The last name of a display path (`archive.zip!model/keras_metadata.pb` gives `keras_metadata.pb`). */
+function baseName(path: string): string {
+  const member = path.split('!').pop() ?? path;
+  return member.slice(Math.max(member.lastIndexOf('/'), member.lastIndexOf('\\')) + 1);
+}
+
+type Finish = (format: string, status: FileStatus, reason?: string, limit?: string) => FileRecord;
+
+/** A `keras_metadata.pb`: its nodes' JSON judged as Keras configs. */
+function scanKerasMetadata(source: ByteSource, path: string, depth: number, scanner: ObjectScanner, finish: Finish): FileRecord {
+  const read = readKerasMetadata(source);
+  if (!read.ok) return finish('keras-metadata', 'failed', read.error.message, read.error.kind === 'limit' ? read.error.limit : undefined);
+  const { nodes, problems, stop } = read.value;
+  const incomplete = runKerasMetadata(nodes, problems, stop, source, path, depth, scanner);
+  return incomplete ? finish('keras-metadata', 'partial', incomplete.message, incomplete.limit) : finish('keras-metadata', 'scanned');
+}
+
+/**
+ * Judge Keras metadata nodes (keras_metadata.pb, or the object graph of saved_model.pb) with the Keras
+ * detectors. Returns why the metadata was not read completely (a stop or a node over a limit), or null.
+ */
+function runKerasMetadata(
+  nodes: readonly KerasMetadataNode[],
+  problems: readonly ProtoProblem[],
+  stop: ReadError | null,
+  source: ByteSource,
+  path: string,
+  depth: number,
+  scanner: ObjectScanner,
+): { message: string; limit?: string } | null {
+  const readProblems: KerasProblem[] = problems.map((p) => ({ kind: p.kind === 'limit' ? 'limit' : 'malformed', message: p.message, offset: p.offset }));
+  if (stop) readProblems.push({ ...stop });
+  const model = readKerasSavedMetadata(nodes, readProblems, scanner.limits);
+  runKeras(model, source, path, depth, scanner);
+  if (stop) return { message: stop.message, ...(stop.kind === 'limit' && stop.limit ? { limit: stop.limit } : {}) };
+  const omitted = nodes.find((n) => n.omitted !== null);
+  return omitted ? { message: `Keras metadata of ${omitted.nodePath || `node ${omitted.nodeId}`} over ${omitted.omitted}`, limit: omitted.omitted ?? undefined } : null;
 }
 
 /** Judge a Keras model and rescan the pickles it embeds (TorchModuleWrapper) through the normal detectors. */

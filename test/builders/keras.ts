@@ -215,3 +215,66 @@ export function buildKerasH5(options: BuildKerasH5Options): Buffer {
   const file = Buffer.concat([body, Buffer.alloc(heapAt - body.length), ...heapParts]);
   return base > 0 ? Buffer.concat([Buffer.alloc(base, 0x20), file]) : file;
 }
+
+/**
+ * Metadata JSON of a tf.keras (2.x) layer as it goes into keras_metadata.pb (layer_serialization.py
+ * `_python_properties_internal`): layer properties, then `class_name` and `config` from
+ * serialize_keras_object, tuples as `{"class_name": "__tuple__", "items": [...]}` (json_utils).
+ */
+export function tfKerasLayerMetadata(className: string, config: Record<string, unknown>, id = 1): Record<string, unknown> {
+  return {
+    name: config.name ?? className.toLowerCase(),
+    trainable: true,
+    expects_training_arg: false,
+    dtype: 'float32',
+    batch_input_shape: null,
+    stateful: false,
+    must_restore_from_config: false,
+    preserve_input_structure_in_config: false,
+    autocast: true,
+    class_name: className,
+    config: { trainable: true, dtype: 'float32', ...config },
+    shared_object_id: id,
+    build_input_shape: { class_name: 'TensorShape', items: [null, 4] },
+  };
+}
+
+/** A tf.keras Lambda layer config: func_dump's (code, defaults, closure) tuple, as Keras 2 writes it. */
+export function tfKerasLambdaConfig(code: string): Record<string, unknown> {
+  return {
+    name: 'lambda',
+    function: { class_name: '__tuple__', items: [code, null, null] },
+    function_type: 'lambda',
+    module: '__main__',
+    output_shape: null,
+    output_shape_type: 'raw',
+    output_shape_module: null,
+    arguments: {},
+  };
+}
+
+/** Metadata JSON of a tf.keras Sequential model node (model_serialization.py): the architecture twice, plus versions. */
+export function tfKerasModelMetadata(layers: Record<string, unknown>[]): Record<string, unknown> {
+  const config = {
+    name: 'sequential',
+    layers: [{ class_name: 'InputLayer', config: { batch_input_shape: [null, 4], dtype: 'float32', sparse: false, ragged: false, name: 'input_1' } }, ...layers],
+  };
+  return {
+    name: 'sequential',
+    trainable: true,
+    expects_training_arg: true,
+    dtype: 'float32',
+    batch_input_shape: null,
+    must_restore_from_config: false,
+    preserve_input_structure_in_config: false,
+    autocast: false,
+    class_name: 'Sequential',
+    config,
+    shared_object_id: 3,
+    is_graph_network: true,
+    keras_version: '2.11.0',
+    backend: 'tensorflow',
+    model_config: { class_name: 'Sequential', config },
+    training_config: { loss: 'mse', metrics: null, optimizer_config: { class_name: 'Adam', config: { name: 'Adam', learning_rate: 0.001 } } },
+  };
+}

@@ -236,7 +236,8 @@ export function buildGraphDef(spec: TfGraphSpec): Buffer {
 /** What to build. */
 export interface BuildSavedModelOptions {
   schemaVersion?: number;
-  metaGraphs: (TfGraphSpec & { tags?: string[] })[];
+  /** `objects`: Keras user objects of the meta graph's object graph (see tfObjectGraph). */
+  metaGraphs: (TfGraphSpec & { tags?: string[]; objects?: { identifier: string; metadata: unknown }[] })[];
 }
 
 /** A SavedModel (`saved_model.pb`): schema version, then MetaGraphDef{meta_info_def{tags=4}, graph_def}. */
@@ -244,7 +245,7 @@ export function buildSavedModel(options: BuildSavedModelOptions): Buffer {
   const parts = [pb.varint(1, options.schemaVersion ?? 1)];
   for (const meta of options.metaGraphs) {
     const info = pb.message(1, [pb.bytes(1, ''), ...(meta.tags ?? ['serve']).map((t) => pb.bytes(4, t)), pb.bytes(5, '2.15.0')]);
-    parts.push(pb.message(2, [info, pb.message(2, [buildGraphDef(meta)])]));
+    parts.push(pb.message(2, [info, pb.message(2, [buildGraphDef(meta)]), ...(meta.objects ? [tfObjectGraph(meta.objects)] : [])]));
   }
   return Buffer.concat(parts);
 }
@@ -259,3 +260,46 @@ export const SAVER_FUNCTION: TfFunctionSpec = {
     { name: 'MergeV2Checkpoints', op: 'MergeV2Checkpoints' },
   ],
 };
+
+// ---- Keras metadata (keras_metadata.pb) ----
+
+/** One Keras object of a SavedModel: its node path, identifier and metadata (serialized unless already text). */
+export interface KerasMetadataNodeSpec {
+  nodeId?: number;
+  nodePath: string;
+  identifier?: string;
+  metadata: unknown;
+}
+
+/** VersionDef{producer=1, min_consumer=2} as tf.keras writes it into every SavedObject. */
+const KERAS_VERSION_DEF = pb.message(6, [pb.varint(1, 2), pb.varint(2, 1)]);
+
+/**
+ * A `keras_metadata.pb` (keras/protobuf/saved_metadata.proto): SavedMetadata{nodes=1 SavedObject{node_id=2,
+ * node_path=3, identifier=4, metadata=5, version=6}}, fields in number order as protobuf writes them, node_id
+ * 0 omitted (proto3 default).
+ */
+export function buildKerasMetadata(nodes: KerasMetadataNodeSpec[]): Buffer {
+  return Buffer.concat(
+    nodes.map((node, i) => {
+      const id = node.nodeId ?? i;
+      const json = typeof node.metadata === 'string' ? node.metadata : JSON.stringify(node.metadata);
+      return pb.message(1, [...(id !== 0 ? [pb.varint(2, id)] : []), pb.bytes(3, node.nodePath), pb.bytes(4, node.identifier ?? '_tf_keras_layer'), pb.bytes(5, json), KERAS_VERSION_DEF]);
+    }),
+  );
+}
+
+/**
+ * A SavedObjectGraph (MetaGraphDef.object_graph_def = 7) whose nodes are user objects
+ * SavedObject{user_object=4 SavedUserObject{identifier=1, version=2, metadata=3}}: where TF before 2.5 kept
+ * the Keras metadata.
+ */
+export function tfObjectGraph(objects: { identifier: string; metadata: unknown }[]): Buffer {
+  return pb.message(
+    7,
+    objects.map((o) => {
+      const json = typeof o.metadata === 'string' ? o.metadata : JSON.stringify(o.metadata);
+      return pb.message(1, [pb.message(4, [pb.bytes(1, o.identifier), pb.message(2, [pb.varint(1, 1)]), ...(json.length > 0 ? [pb.bytes(3, json)] : [])])]);
+    }),
+  );
+}

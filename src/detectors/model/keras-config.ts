@@ -2,7 +2,7 @@ import { cappedReporter, type CappedReport } from '../capped-reporter.js';
 import { defineDetector, type Location } from '../../core/index.js';
 import type { KerasDocument, KerasLambda, KerasModel, KerasReference } from '../../readers/keras/index.js';
 
-/** Input of the Keras detector: a `.keras` zip's or a legacy `.h5` file's JSON documents, as read. */
+/** Input of the Keras detector: the JSON documents of a `.keras` zip, a legacy `.h5` or a SavedModel's Keras metadata. */
 export interface KerasArtifact {
   model: KerasModel;
   size: number;
@@ -64,7 +64,8 @@ export default defineDetector<KerasArtifact, typeof MESSAGES>({
   id: 'model/keras-config',
   title: 'Keras model config runs code, imports arbitrary modules or downloads on load',
   description:
-    'A Keras model (.keras zip or legacy .h5) is rebuilt from a JSON config, and that config can carry code: ' +
+    'A Keras model (.keras zip, legacy .h5, or a TensorFlow SavedModel\'s keras_metadata.pb) is rebuilt from a ' +
+    'JSON config, and that config can carry code: ' +
     'Lambda layers hold a marshalled Python function that runs when the model is used (CVE-2024-3660); any ' +
     '`module` it names is imported and the named class or function called, even with safe_mode=True in ' +
     'affected versions (CVE-2025-1550); Keras helpers such as enable_unsafe_deserialization and get_file ' +

@@ -1,6 +1,7 @@
 export {
   readKerasArchive,
   readKerasH5,
+  readKerasSavedMetadata,
   sniffKerasArchive,
   MAX_CONFIG_BYTES,
   KERAS_CONFIG_MEMBER,
@@ -10,6 +11,7 @@ export {
   type KerasModel,
   type KerasDocument,
   type KerasProblem,
+  type KerasSavedMetadataNode,
 } from './read-keras.js';
 export {
   collectConfigFacts,

@@ -44,7 +44,7 @@ export interface KerasProblem {
 
 /** A Keras model as read from a `.keras` zip or a legacy `.h5` file. */
 export interface KerasModel {
-  format: 'keras-zip' | 'keras-h5';
+  format: 'keras-zip' | 'keras-h5' | 'keras-savedmodel';
   /** `keras_version` from metadata.json or the root attribute, when present. */
   kerasVersion: string | null;
   /** `backend` attribute of a legacy .h5 file, or null. */
@@ -158,6 +158,48 @@ function readH5(source: ByteSource, limits: Limits): ReadResult<KerasModel> {
     model.documents.push(parseDocument(name, text, true, limits));
   }
   return ok(model);
+}
+
+/**
+ * One Keras object's metadata in a TensorFlow SavedModel (`keras_metadata.pb`, or the object graph of an
+ * older `saved_model.pb`), as the protobuf reader extracts it. Structural, so that readers stay independent.
+ */
+export interface KerasSavedMetadataNode {
+  nodeId: number;
+  nodePath: string;
+  identifier: string;
+  /** The JSON text; '' when a limit kept it out (then `omitted` names the limit). */
+  metadata: string;
+  metadataBytes: number;
+  omitted: string | null;
+  offset: number;
+}
+
+/**
+ * The Keras model a SavedModel's metadata describes: every node's JSON (a layer, metric or model config that
+ * Keras revives with `_revive_from_config`) parsed as a config document named by its node path, so that
+ * the checks of `.keras` and `.h5` configs apply unchanged. `problems` are the protobuf reader's, passed on.
+ * Never throws.
+ */
+export function readKerasSavedMetadata(nodes: readonly KerasSavedMetadataNode[], problems: readonly KerasProblem[], limits: Limits): KerasModel {
+  const model: KerasModel = { format: 'keras-savedmodel', kerasVersion: null, backend: null, documents: [], problems: [...problems] };
+  try {
+    for (const node of nodes) {
+      const name = node.nodePath || `node ${node.nodeId}`;
+      if (node.omitted !== null) {
+        model.problems.push({ kind: 'limit', limit: node.omitted, document: name, offset: node.offset, message: `metadata of ${name} has ${node.metadataBytes} bytes, over ${node.omitted}: not checked` });
+        continue;
+      }
+      if (node.metadata.length === 0) continue;
+      const doc = parseDocument(name, node.metadata, true, limits);
+      model.documents.push(doc);
+      if (model.kerasVersion === null && isRecord(doc.value) && typeof doc.value.keras_version === 'string') model.kerasVersion = doc.value.keras_version;
+      if (model.backend === null && isRecord(doc.value) && typeof doc.value.backend === 'string') model.backend = doc.value.backend;
+    }
+  } catch (error) {
+    model.problems.push({ kind: 'io', message: `reading the Keras metadata failed: ${errorMessage(error)}` });
+  }
+  return model;
 }
 
 function parseDocument(name: string, text: string, isConfig: boolean, limits: Limits): KerasDocument {

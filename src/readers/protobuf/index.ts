@@ -49,3 +49,12 @@ export {
   type TfNode,
   type TfFunction,
 } from './saved-model.js';
+export {
+  readKerasMetadata,
+  sniffKerasMetadata,
+  MAX_KERAS_METADATA_NODES,
+  MAX_KERAS_METADATA_BYTES,
+  MAX_KERAS_METADATA_TOTAL,
+  type KerasMetadataNode,
+  type KerasSavedMetadata,
+} from './keras-metadata.js';

