@@ -10,7 +10,7 @@ import type { NumpyArtifact } from '../detectors/model/numpy-object-array.js';
 import type { TorchScriptArtifact } from '../detectors/model/torchscript-code.js';
 import type { GgufArtifact } from '../detectors/model/gguf-header.js';
 import type { OnnxArtifact } from '../detectors/model/onnx-graph.js';
-import type { SavedModelArtifact } from '../detectors/model/savedmodel-ops.js';
+import { TF_DETAIL_OPS, type SavedModelArtifact } from '../detectors/model/savedmodel-ops.js';
 import type { KerasArtifact } from '../detectors/model/keras-config.js';
 import type { SafetensorsArtifact } from '../detectors/model/safetensors-header.js';
 import { LEGACY_TORCH_MEMBERS, type TarArtifact } from '../detectors/model/tar-anomalies.js';
@@ -221,7 +221,7 @@ export function scanObject(source: ByteSource, path: string, depth: number, scan
   const tfKind = sniffSavedModel(source) ? 'saved-model' : sniffGraphDef(source) ? 'graph-def' : null;
   if (tfKind) {
     const format = tfKind === 'saved-model' ? 'tf-savedmodel' : 'tf-graphdef';
-    const tf = readTensorflowGraph(source, tfKind);
+    const tf = readTensorflowGraph(source, tfKind, undefined, TF_DETAIL_OPS);
     if (!tf.ok) return finish(format, 'failed', tf.error.message, tf.error.kind === 'limit' ? tf.error.limit : undefined);
     const artifact: SavedModelArtifact = { graph: tf.value, size: source.size };
     scanner.collector.run(scanner.detectors, 'savedmodel', artifact, path);

@@ -202,7 +202,37 @@ export interface TfNodeSpec {
   op: string;
   inputs?: string[];
   device?: string;
+  /** attr map entries: name -> AttrValue bytes (see tfAttr). */
+  attrs?: Record<string, Buffer>;
 }
+
+/** AttrValue bytes (tensorflow/core/framework/attr_value.proto), written as TensorFlow does. */
+export const tfAttr = {
+  /** AttrValue{s=2}. */
+  s: (value: string | Buffer) => pb.bytes(2, value),
+  /** AttrValue{i=3}. */
+  i: (value: number | bigint) => pb.varint(3, value),
+  /** AttrValue{b=5}. */
+  b: (value: boolean) => pb.varint(5, value ? 1 : 0),
+  /** AttrValue{type=6}: 1 DT_FLOAT, 7 DT_STRING, 9 DT_INT64. */
+  type: (code: number) => pb.varint(6, code),
+  /** AttrValue{list=1 ListValue{type=6 packed}}. */
+  types: (codes: number[]) => pb.message(1, [pb.packed(6, codes)]),
+  /** AttrValue{list=1 ListValue{s=2...}}. */
+  strings: (values: string[]) => pb.message(1, values.map((v) => pb.bytes(2, v))),
+  /** AttrValue{shape=7 TensorShapeProto{dim=2 {size=1}}}. */
+  shape: (dims: number[]) => pb.message(7, dims.map((d) => pb.message(2, [pb.varint(1, d)]))),
+  /** AttrValue{tensor=8 TensorProto{dtype=1: DT_STRING, tensor_shape=2 {}, string_val=8...}}: a Const's string value. */
+  stringTensor: (values: string[]) => pb.message(8, [pb.varint(1, 7), pb.message(2, []), ...values.map((v) => pb.bytes(8, v))]),
+  /** AttrValue{tensor=8 TensorProto{dtype=1: DT_FLOAT, tensor_content=4}}. */
+  floatTensor: (values: number[]) => {
+    const b = Buffer.alloc(values.length * 4);
+    values.forEach((v, i) => b.writeFloatLE(v, i * 4));
+    return pb.message(8, [pb.varint(1, 1), pb.message(2, [pb.message(2, [pb.varint(1, values.length)])]), pb.bytes(4, b)]);
+  },
+  /** AttrValue{func=10 NameAttrList{name=1}}. */
+  func: (name: string) => pb.message(10, [pb.bytes(1, name)]),
+};
 
 /** One FunctionDef of the library. */
 export interface TfFunctionSpec {
@@ -217,8 +247,11 @@ export interface TfGraphSpec {
 }
 
 function tfNode(spec: TfNodeSpec): Buffer {
-  // NodeDef{name=1, op=2, input=3, device=4}
-  return Buffer.concat([pb.bytes(1, spec.name), pb.bytes(2, spec.op), ...(spec.inputs ?? []).map((i) => pb.bytes(3, i)), ...opt(spec.device, (d) => pb.bytes(4, d))]);
+  // NodeDef{name=1, op=2, input=3, device=4, attr=5 (map entries {key=1, value=2}, sorted by key as TF writes them)}
+  const attrs = Object.entries(spec.attrs ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, value]) => pb.message(5, [pb.bytes(1, key), pb.bytes(2, value)]));
+  return Buffer.concat([pb.bytes(1, spec.name), pb.bytes(2, spec.op), ...(spec.inputs ?? []).map((i) => pb.bytes(3, i)), ...opt(spec.device, (d) => pb.bytes(4, d)), ...attrs]);
 }
 
 /** GraphDef bytes: nodes, then the function library, then versions {producer=1}. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { buildSavedModel, SAVER_FUNCTION } from '../builders/protobuf.js';
+import { buildSavedModel, SAVER_FUNCTION, tfAttr } from '../builders/protobuf.js';
 import { scanOf } from './helpers.js';
 
 /* ONNX and TensorFlow SavedModel through the whole engine, detected by content. */
@@ -27,5 +27,27 @@ describe('ONNX and SavedModel files in a scan', () => {
     expect(above(r, 'model/savedmodel-ops').some((f) => f.severity === 'critical')).toBe(true);
     const benign = buildSavedModel({ metaGraphs: [{ tags: ['serve'], nodes: [{ name: 'x', op: 'Placeholder' }, { name: 'y', op: 'Relu', inputs: ['x'] }], functions: [SAVER_FUNCTION] }] });
     expect((await scanOf(benign, 'saved_model.pb')).findings.filter((f) => f.severity !== 'info')).toEqual([]);
+  });
+
+  it('a SavedModel that writes a file names the path from its Const input in the finding', async () => {
+    const evil = buildSavedModel({
+      metaGraphs: [
+        {
+          nodes: [{ name: 'x', op: 'Placeholder' }],
+          functions: [
+            SAVER_FUNCTION,
+            {
+              name: '__inference_serve_12',
+              nodes: [
+                { name: 'path', op: 'Const', attrs: { dtype: tfAttr.type(7), value: tfAttr.stringTensor(['/etc/cron.d/backdoor']) } },
+                { name: 'drop', op: 'WriteFile', inputs: ['path:output:0', 'x'] },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const [finding] = above(await scanOf(evil, 'saved_model.pb'), 'model/savedmodel-ops');
+    expect(finding?.message).toContain('"/etc/cron.d/backdoor"');
   });
 });

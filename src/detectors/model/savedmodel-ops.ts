@@ -1,6 +1,6 @@
 import { defineDetector } from '../../core/detector.js';
 import type { Severity } from '../../core/severity.js';
-import type { TensorflowGraphFile, TfNode } from '../../readers/protobuf/index.js';
+import type { TensorflowGraphFile, TfNode, TfNodeDetail } from '../../readers/protobuf/index.js';
 
 /** Input of the TensorFlow op detector: a decoded SavedModel or frozen GraphDef and its file size. */
 export interface SavedModelArtifact {
@@ -53,6 +53,18 @@ export const TF_OP_RULES: ReadonlyMap<string, OpRule> = new Map([
   ...rule('checkpoint', 'low', ['Save', 'SaveV2', 'SaveSlices', 'MergeV2Checkpoints', 'Restore', 'RestoreV2', 'RestoreSlice']),
 ]);
 
+/** Ops whose inputs and attributes the engine asks the reader to decode, for the evidence of this detector. */
+export const TF_DETAIL_OPS: ReadonlySet<string> = new Set(TF_OP_RULES.keys());
+
+/**
+ * Attributes every op carries (types, shapes, placement): shown in the evidence details but not in the
+ * message, which names what the op acts on (a PyFunc `token`, a debug op's `debug_urls`, a file constant).
+ */
+const ROUTINE_ATTRS = new Set(['T', 'Tin', 'Tout', 'dtype', 'dtypes', 'out_type', 'output_types', 'output_shapes', '_output_shapes', '_class', 'shape', 'container', 'shared_name', '_has_manual_control_dependencies']);
+/** Characters of argument text in a message and in the evidence details. */
+const MAX_ARGS_IN_MESSAGE = 200;
+const MAX_ARGS_IN_DETAILS = 600;
+
 /**
  * Where savers put checkpoint ops: TF2's traced save/restore functions (`__inference__traced_save_45`) and
  * TF1's `save/` name scope. Checkpoint ops there are how every SavedModel stores variables, so they are not
@@ -78,7 +90,7 @@ const CATEGORY_WORDS: Readonly<Record<OpCategory, string>> = {
 };
 
 const MESSAGES = {
-  dangerousOp: 'op {{op}} {{what}}: node {{node}} in {{where}}',
+  dangerousOp: 'op {{op}} {{what}}: node {{node}} in {{where}}{{args}}',
   moreOps: '{{count}} more {{op}} nodes not listed',
   graphSummary: 'TensorFlow {{kind}} with {{nodes}} nodes in {{functions}} functions and {{metaGraphs}} meta graphs; no file, process or Python ops',
   malformed: 'protobuf anomaly: {{detail}}',
@@ -115,15 +127,24 @@ export default defineDetector<SavedModelArtifact, typeof MESSAGES>({
         continue;
       }
       state.reported++;
+      const args = node.detail ? describeArguments(node.detail) : null;
       context.report({
         messageId: 'dangerousOp',
         severity: opRule.severity,
-        data: { op: node.op, what: CATEGORY_WORDS[opRule.category], node: JSON.stringify(clip(node.name)), where: whereOf(node) },
+        data: { op: node.op, what: CATEGORY_WORDS[opRule.category], node: JSON.stringify(clip(node.name)), where: whereOf(node), args: args?.message ? `; ${args.message}` : '' },
         location: { offset: node.offset },
         evidence: {
           match: node.op,
           rule: opRule.category,
-          details: { op: node.op, node: node.name, function: node.function ?? '', metaGraph: node.metaGraph, tags: (graph.metaGraphTags[node.metaGraph] ?? []).join(',') },
+          ...(args?.excerpt ? { excerpt: args.excerpt } : {}),
+          details: {
+            op: node.op,
+            node: node.name,
+            function: node.function ?? '',
+            metaGraph: node.metaGraph,
+            tags: (graph.metaGraphTags[node.metaGraph] ?? []).join(','),
+            ...(args ? args.details : {}),
+          },
         },
       });
     }
@@ -149,6 +170,30 @@ export default defineDetector<SavedModelArtifact, typeof MESSAGES>({
     }
   },
 });
+
+/**
+ * What a flagged node acts on, from its decoded arguments: string attributes other than the routine ones
+ * (`token="pyfunc_0"`, `debug_urls=["grpc://..."]`) and string constants feeding its inputs (the path a
+ * ReadFile reads), for the message; every attribute and input for the details.
+ */
+function describeArguments(detail: TfNodeDetail): { message: string; excerpt: string; details: Record<string, string> } {
+  const notable = [
+    ...detail.attrs.filter((a) => a.strings.length > 0 && !ROUTINE_ATTRS.has(a.name)).map((a) => `${a.name}=${a.value}`),
+    ...detail.constInputs.map((c) => `input ${JSON.stringify(c.input)} is the constant ${c.values.map((v) => JSON.stringify(v)).join(', ')}`),
+  ];
+  const attrs = detail.attrs.map((a) => `${a.name}=${a.value}`).join('; ') + (detail.attrsOmitted > 0 ? `; ... ${detail.attrsOmitted} more` : '');
+  const inputs = detail.inputs.join(', ') + (detail.inputsOmitted > 0 ? `, ... ${detail.inputsOmitted} more` : '');
+  const details: Record<string, string> = {};
+  if (attrs) details.attrs = clipTo(attrs, MAX_ARGS_IN_DETAILS);
+  if (inputs) details.inputs = clipTo(inputs, MAX_ARGS_IN_DETAILS);
+  if (detail.constInputs.length > 0) details.constInputs = clipTo(detail.constInputs.map((c) => `${c.node}=${JSON.stringify(c.values)}`).join('; '), MAX_ARGS_IN_DETAILS);
+  const strings = [...detail.constInputs.flatMap((c) => c.values), ...detail.attrs.filter((a) => !ROUTINE_ATTRS.has(a.name)).flatMap((a) => a.strings)];
+  return { message: clipTo(notable.join(', '), MAX_ARGS_IN_MESSAGE), excerpt: clipTo(strings.join(' '), MAX_ARGS_IN_MESSAGE), details };
+}
+
+function clipTo(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}
 
 function whereOf(node: TfNode): string {
   const graph = `meta graph ${node.metaGraph}`;

@@ -50,6 +50,16 @@ export {
   type TfFunction,
 } from './saved-model.js';
 export {
+  MAX_TF_DETAILED_NODES,
+  MAX_TF_DETAIL_ATTRS,
+  MAX_TF_DETAIL_INPUTS,
+  MAX_TF_DETAIL_TEXT,
+  MAX_TF_DETAIL_ITEMS,
+  type TfAttr,
+  type TfConstInput,
+  type TfNodeDetail,
+} from './tf-node-detail.js';
+export {
   readKerasMetadata,
   sniffKerasMetadata,
   MAX_KERAS_METADATA_NODES,

