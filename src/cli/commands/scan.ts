@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { AntidoteError } from '../../core/errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../../core/limits.js';
 import { atLeast, SEVERITIES } from '../../core/severity.js';
+import { loadProjectPolicy, scanFailOn, scanStrict } from '../../provenance/policy/index.js';
 import { renderReport } from '../../report/index.js';
 import { scan } from '../../scan/scan.js';
 import { parseCommandArgs, type CliCommand } from '../command.js';
@@ -16,6 +17,7 @@ const OPTIONS = {
   strict: { type: 'boolean' },
   hash: { type: 'boolean' },
   policy: { type: 'string', multiple: true },
+  'policy-file': { type: 'string' },
   limit: { type: 'string', multiple: true },
   'no-progress': { type: 'boolean' },
   verbose: { type: 'boolean' },
@@ -35,10 +37,13 @@ Options:
   -f, --format text|json|sarif|html      report format (default: text)
   -o, --output FILE                      write the report to FILE instead of stdout
       --fail-on SEVERITY                 exit 1 when a finding is at or above SEVERITY
-                                         (${SEVERITIES.join(', ')}; default: high)
+                                         (${SEVERITIES.join(', ')}; default: the policy's
+                                         scan.fail-on, else high)
       --strict                           unknown pickle imports count as high, not medium
       --hash                             record sha256 of every file
       --policy FILE                      extra pickle allow/deny policy (repeatable)
+      --policy-file FILE                 project policy (default: ./antidote.yaml if present;
+                                         see docs/policy.md)
       --limit NAME=VALUE                 override a safety limit (repeatable), e.g. maxMemberBytes=1073741824
       --no-progress                      no progress bar on stderr
       --verbose                          text report: also list info findings (allow-listed imports...)
@@ -48,7 +53,9 @@ Exit codes: 0 clean at the threshold, 1 findings at or above it, 2 usage or tool
     const { values, positionals } = parseCommandArgs('scan', () => parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }));
     if (values.help) return printHelp(this.help);
     const format = parseFormat(values.format);
-    const failOn = parseFailOn(values['fail-on']);
+    // Flags win over the project policy, which wins over the defaults.
+    const policy = loadProjectPolicy(values['policy-file']);
+    const failOn = parseFailOn(values['fail-on'], scanFailOn(policy) ?? 'high');
     if (positionals.length === 0) throw new AntidoteError('USAGE', 'scan needs at least one PATH. Example: antidote scan ./model.pt');
     for (const path of positionals) {
       if (!existsSync(path)) throw new AntidoteError('INPUT_NOT_FOUND', `${path}: no such file or directory`);
@@ -58,7 +65,7 @@ Exit codes: 0 clean at the threshold, 1 findings at or above it, 2 usage or tool
     const options: Parameters<typeof scan>[0] = {
       paths: positionals,
       hash: values.hash ?? false,
-      strict: values.strict ?? false,
+      strict: values.strict ?? scanStrict(policy) ?? false,
       policyFiles: values.policy ?? [],
       limits: parseLimits(values.limit ?? []),
     };

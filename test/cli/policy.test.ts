@@ -1,0 +1,76 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { payloadPickle } from '../builders/pickle.js';
+
+/*
+ * `antidote scan` and the project policy, run as a user runs it: in a project folder holding antidote.yaml,
+ * or with --policy-file. The policy moves the threshold, flags win over it, and a broken policy is exit 2
+ * with file:line:col and no stack trace.
+ */
+const BIN = new URL('../../src/cli/bin.ts', import.meta.url).pathname;
+// Absolute, because the child runs in a temporary project folder where `tsx` cannot be resolved by name.
+const TSX = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+
+function antidote(args: string[], cwd: string): { code: number; stdout: string; stderr: string } {
+  const run = spawnSync(process.execPath, ['--import', TSX, BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: run.status ?? -1, stdout: run.stdout, stderr: run.stderr };
+}
+
+function project(policy?: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'antidote-cli-policy-'));
+  // An unknown import is a medium finding (high with --strict): below the default threshold, so only a
+  // policy can make it fail the scan.
+  writeFileSync(join(dir, 'unknown.pkl'), payloadPickle('acme.models', 'Net'));
+  if (policy !== undefined) writeFileSync(join(dir, 'antidote.yaml'), policy);
+  return dir;
+}
+
+describe('antidote scan honours antidote.yaml', () => {
+  it('without a policy the default threshold (high) passes a medium finding', () => {
+    expect(antidote(['scan', 'unknown.pkl'], project()).code).toBe(0);
+  });
+
+  it('scan.fail-on in ./antidote.yaml lowers the threshold', () => {
+    const r = antidote(['scan', 'unknown.pkl'], project('version: 1\nscan:\n  fail-on: medium\n'));
+    expect(r.code).toBe(1);
+  });
+
+  it('scan.strict in the policy raises unknown imports to high', () => {
+    expect(antidote(['scan', 'unknown.pkl'], project('version: 1\nscan:\n  strict: true\n')).code).toBe(1);
+  });
+
+  it('--fail-on on the command line wins over the policy', () => {
+    expect(antidote(['scan', 'unknown.pkl', '--fail-on', 'high'], project('version: 1\nscan:\n  fail-on: medium\n')).code).toBe(0);
+  });
+
+  it('--policy-file names a policy elsewhere, and ./antidote.yaml is then not read', () => {
+    const dir = project('version: 1\nscan:\n  fail-on: critical\n');
+    writeFileSync(join(dir, 'strict.yaml'), 'version: 1\nscan:\n  fail-on: low\n');
+    expect(antidote(['scan', 'unknown.pkl', '--policy-file', 'strict.yaml'], dir).code).toBe(1);
+    writeFileSync(join(dir, 'strict.yaml'), 'version: 1\nscan:\n  fail-on: critical\n');
+    writeFileSync(join(dir, 'antidote.yaml'), 'version: 1\nscan:\n  fail-on: low\n');
+    expect(antidote(['scan', 'unknown.pkl', '--policy-file', 'strict.yaml'], dir).code).toBe(0);
+  });
+
+  it.each([
+    ['a bad severity', 'version: 1\nscan:\n  fail-on: hihg\n', /antidote\.yaml:3:12: scan\.fail-on must be one of/],
+    ['an unknown key', 'version: 1\nscna:\n  fail-on: low\n', /antidote\.yaml:2:1: unknown key 'scna' at the top level; did you mean 'scan'\?/],
+    ['bad YAML', 'version: 1\nscan: [\n', /antidote\.yaml:3:1: YAML: /],
+  ])('a policy with %s is exit 2, with line:col and no stack trace', (_name, policy, message) => {
+    const r = antidote(['scan', 'unknown.pkl'], project(policy));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^antidote: error: /);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stdout).toBe('');
+  });
+
+  it('a --policy-file that does not exist is exit 2 naming it', () => {
+    const r = antidote(['scan', 'unknown.pkl', '--policy-file', 'missing.yaml'], project());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('missing.yaml: cannot read the policy file');
+  });
+});
