@@ -14,6 +14,8 @@ import savedmodelOps from './model/savedmodel-ops.js';
 import sevenzipAnomalies from './model/sevenzip-anomalies.js';
 import torchscriptCode from './model/torchscript-code.js';
 import zipAnomalies from './model/zip-anomalies.js';
+import { isDatasetDetector, type DatasetDetector } from './dataset/dataset-detector.js';
+import unreadableRows from './dataset/unreadable-rows.js';
 
 /** Every detector, in one explicit list; presets are derived from it. */
 export const allDetectors: readonly Detector<any, any>[] = [
@@ -32,10 +34,14 @@ export const allDetectors: readonly Detector<any, any>[] = [
   savedmodelOps,
   modelFolder,
   unscanned,
+  unreadableRows,
 ];
 
 /** Detectors `antidote scan` runs: everything offline and safe (no network, never executes artifacts). */
-export const scanDetectors: readonly Detector<any, any>[] = allDetectors.filter((d) => !d.requires.network && !d.requires.unsafe);
+export const scanDetectors: readonly Detector<any, any>[] = allDetectors.filter((d) => !d.requires.network && !d.requires.unsafe && !isDatasetDetector(d));
+
+/** Detectors `antidote audit` runs: the dataset family, offline and safe. */
+export const auditDetectors: readonly DatasetDetector<any>[] = allDetectors.filter(isDatasetDetector).filter((d) => !d.requires.network && !d.requires.unsafe);
 
 /** Detectors by family (the first path segment of their id: `model`, `file`). */
 export function detectorsInFamily(family: string): Detector<any, any>[] {
