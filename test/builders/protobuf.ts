@@ -80,11 +80,15 @@ export interface OnnxNodeSpec {
   graphs?: Record<string, OnnxGraphSpec>;
   /** Tensor-valued attributes (Constant value). */
   tensors?: Record<string, OnnxTensorSpec>;
+  /** String attributes (AttributeProto s, type STRING) and string-list attributes (strings, type STRINGS). */
+  strings?: Record<string, string | string[]>;
+  docString?: string;
 }
 
 /** One graph. */
 export interface OnnxGraphSpec {
   name?: string;
+  docString?: string;
   nodes?: OnnxNodeSpec[];
   initializers?: OnnxTensorSpec[];
   inputs?: string[];
@@ -96,6 +100,7 @@ export interface OnnxFunctionSpec {
   name: string;
   domain: string;
   nodes: OnnxNodeSpec[];
+  docString?: string;
 }
 
 /** What to build. */
@@ -106,6 +111,7 @@ export interface BuildOnnxOptions {
   graph?: OnnxGraphSpec;
   metadata?: Record<string, string>;
   functions?: OnnxFunctionSpec[];
+  docString?: string;
   /** Raw bytes appended after the ModelProto fields. */
   trailing?: Buffer;
 }
@@ -151,6 +157,11 @@ function onnxNode(spec: OnnxNodeSpec): Buffer {
   // AttributeProto{name=1, t=5 | g=6, type=20: TENSOR 4 | GRAPH 5}
   for (const [name, tensor] of Object.entries(spec.tensors ?? {})) parts.push(pb.message(5, [pb.bytes(1, name), pb.message(5, [onnxTensor(tensor)]), pb.varint(20, 4)]));
   for (const [name, graph] of Object.entries(spec.graphs ?? {})) parts.push(pb.message(5, [pb.bytes(1, name), pb.message(6, [onnxGraph(graph)]), pb.varint(20, 5)]));
+  // AttributeProto{name=1, s=4, type=20: STRING 3} or {name=1, strings=9..., type=20: STRINGS 8}
+  for (const [name, value] of Object.entries(spec.strings ?? {})) {
+    parts.push(pb.message(5, typeof value === 'string' ? [pb.bytes(1, name), pb.bytes(4, value), pb.varint(20, 3)] : [pb.bytes(1, name), ...value.map((v) => pb.bytes(9, v)), pb.varint(20, 8)]));
+  }
+  parts.push(...opt(spec.docString, (v) => pb.bytes(6, v)));
   parts.push(...opt(spec.domain, (v) => pb.bytes(7, v)));
   return Buffer.concat(parts);
 }
@@ -161,6 +172,7 @@ export function onnxGraph(spec: OnnxGraphSpec): Buffer {
     ...(spec.nodes ?? []).map((n) => pb.message(1, [onnxNode(n)])),
     pb.bytes(2, spec.name ?? 'main'),
     ...(spec.initializers ?? []).map((t) => pb.message(5, [onnxTensor(t)])),
+    ...opt(spec.docString, (v) => pb.bytes(10, v)),
     ...(spec.inputs ?? []).map((n) => pb.message(11, [valueInfo(n)])),
     ...(spec.outputs ?? []).map((n) => pb.message(12, [valueInfo(n)])),
   ]);
@@ -181,14 +193,15 @@ export const SMALL_GRAPH: OnnxGraphSpec = {
 /** Build an ONNX ModelProto (defaults: ir_version 8, opset 13, the small graph). */
 export function buildOnnx(options: BuildOnnxOptions = {}): Buffer {
   const parts: Buffer[] = [pb.varint(1, options.irVersion ?? 8), pb.bytes(2, options.producer ?? 'antidote-test'), pb.bytes(3, '0.1')];
+  parts.push(...opt(options.docString, (v) => pb.bytes(6, v)));
   parts.push(pb.message(7, [onnxGraph(options.graph ?? SMALL_GRAPH)]));
   for (const opset of options.opsets ?? [{ version: 13 }]) {
     parts.push(pb.message(8, [...opt(opset.domain, (d) => pb.bytes(1, d)), pb.varint(2, opset.version)]));
   }
   for (const [key, value] of Object.entries(options.metadata ?? {})) parts.push(onnxEntry(14, key, value));
   for (const fn of options.functions ?? []) {
-    // FunctionProto{name=1, node=7, opset_import=9, domain=10}
-    parts.push(pb.message(25, [pb.bytes(1, fn.name), ...fn.nodes.map((n) => pb.message(7, [onnxNode(n)])), pb.message(9, [pb.varint(2, 13)]), pb.bytes(10, fn.domain)]));
+    // FunctionProto{name=1, node=7, doc_string=8, opset_import=9, domain=10}
+    parts.push(pb.message(25, [pb.bytes(1, fn.name), ...fn.nodes.map((n) => pb.message(7, [onnxNode(n)])), ...opt(fn.docString, (v) => pb.bytes(8, v)), pb.message(9, [pb.varint(2, 13)]), pb.bytes(10, fn.domain)]));
   }
   if (options.trailing) parts.push(options.trailing);
   return Buffer.concat(parts);

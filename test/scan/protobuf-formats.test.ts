@@ -20,6 +20,11 @@ describe('ONNX and SavedModel files in a scan', () => {
     expect(above(r, 'model/onnx-graph').some((f) => f.severity === 'high')).toBe(true);
   });
 
+  it('code in an ONNX node doc_string (real onnx 1.12 file) is high', async () => {
+    const r = await scanOf(fixture('docstring-code.onnx'), 'model.onnx');
+    expect(above(r, 'model/onnx-graph').map((f) => `${f.severity}:${f.messageId}`)).toEqual(['high:metadataCode', 'low:metadataUrl', 'low:metadataUrl']);
+  });
+
   it('a SavedModel whose graph calls PyFunc is critical; its saver ops alone stay quiet', async () => {
     const evil = buildSavedModel({ metaGraphs: [{ tags: ['serve'], nodes: [{ name: 'x', op: 'Placeholder' }, { name: 'run', op: 'PyFunc', inputs: ['x'] }], functions: [SAVER_FUNCTION] }] });
     const r = await scanOf(evil, 'saved_model.pb');

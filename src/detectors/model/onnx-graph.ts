@@ -3,7 +3,7 @@ import { cappedReporter, type CappedReport } from '../capped-reporter.js';
 import { defineDetector } from '../../core/detector.js';
 import type { Location } from '../../core/finding.js';
 import { severityRank, type Severity } from '../../core/severity.js';
-import type { OnnxModel, OnnxTensor } from '../../readers/protobuf/index.js';
+import { MAX_TEXT_BYTES, type OnnxModel, type OnnxTensor } from '../../readers/protobuf/index.js';
 
 /** Input of the ONNX detector: one decoded model and the size of the file it came from. */
 export interface OnnxArtifact {
@@ -17,8 +17,9 @@ export interface OnnxArtifact {
  * `../` and absolute paths before CVE-2024-27318 / CVE-2024-5187, so a model could read, or with
  * save_model overwrite, any file), operators in custom domains (a runtime resolves them from a native
  * custom-op library, i.e. code the model asks to load), tensor sizes that make a loader allocate far more
- * than the file holds, and free-text metadata that tools display or pass on. A model with none of these is
- * reported once as info, with counts.
+ * than the file holds, and free text that tools display or pass on: metadata_props, the doc strings of the
+ * model, its graphs, nodes and functions, and string attributes (which custom ops receive as arguments).
+ * A model with none of these is reported once as info, with counts.
  */
 
 /** Findings per message id before the rest are only counted. */
@@ -57,6 +58,7 @@ const MESSAGES = {
   metadataCode: 'code in {{where}}: {{what}}',
   metadataBlob: 'opaque base64 blob of {{length}} characters in {{where}}',
   metadataUrl: 'URL in {{where}}: {{url}}',
+  textNotChecked: '{{what}}: not checked for code or links',
   malformed: 'protobuf anomaly: {{detail}}',
   incomplete: 'model not fully read: {{detail}}',
   moreFindings: '{{count}} more {{messageId}} findings not listed',
@@ -73,8 +75,8 @@ export default defineDetector<OnnxArtifact, typeof MESSAGES>({
     'An ONNX model runs no Python when loaded, but it can make the runtime reach outside the file: external ' +
     'tensor data with a location that is absolute or climbs out of the model folder (CVE-2024-27318, ' +
     'CVE-2024-5187) reads or overwrites arbitrary files; operators in custom domains make the runtime load a ' +
-    'native custom-op library; tensors that declare far more bytes than they hold exhaust memory; metadata ' +
-    'strings can carry code or links for the tools that display them.',
+    'native custom-op library; tensors that declare far more bytes than they hold exhaust memory; metadata, ' +
+    'doc strings and string attributes can carry code or links for the tools that display or receive them.',
   remediation:
     'Do not load a model whose external data points outside its folder; re-export it with relative locations ' +
     'inside the model directory and upgrade onnx (>= 1.16.2) and onnxruntime. Only load custom-op libraries you ' +
@@ -98,6 +100,24 @@ export default defineDetector<OnnxArtifact, typeof MESSAGES>({
       const path = `$.metadata_props[${JSON.stringify(entry.key)}]`;
       checkText(entry.key, `metadata_props key ${clip(JSON.stringify(entry.key))}`, path, entry.offset, report);
       checkText(entry.value, `metadata_props ${clip(JSON.stringify(entry.key))}`, path, entry.offset, report);
+    }
+    for (const text of model.texts) {
+      const where = `${clip(text.where)}${text.repeats > 0 ? ` (and ${text.repeats} more places)` : ''}`;
+      checkText(text.text, where, text.path, text.offset, report);
+      if (text.bytes > MAX_TEXT_BYTES) {
+        // Real doc strings and attributes are short; what lies past the cut was not looked at.
+        report('textNotChecked', 'medium', {
+          data: { what: `${where} holds ${text.bytes} bytes, of which the first ${MAX_TEXT_BYTES} were checked; the rest was` },
+          location: { offset: text.offset, jsonPath: text.path },
+          evidence: { rule: 'maxTextBytes', details: { bytes: text.bytes, checked: MAX_TEXT_BYTES } },
+        });
+      }
+    }
+    if (model.textsOmitted > 0) {
+      report('textNotChecked', 'medium', {
+        data: { what: `${model.textsOmitted} further doc strings or string attributes (past ${model.texts.length} distinct texts or the byte limit)` },
+        evidence: { rule: 'maxOnnxTexts', details: { omitted: model.textsOmitted, kept: model.texts.length } },
+      });
     }
     for (const problem of model.problems) {
       report('malformed', 'medium', { data: { detail: problem.message }, location: { offset: problem.offset }, evidence: { rule: problem.kind } });
@@ -132,6 +152,7 @@ export default defineDetector<OnnxArtifact, typeof MESSAGES>({
             inputs: model.counts.inputs,
             outputs: model.counts.outputs,
             metadataEntries: model.metadata.length,
+            texts: model.texts.length,
             opsetDomains: domains,
           },
         },

