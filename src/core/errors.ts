@@ -6,6 +6,9 @@ export type AntidoteErrorCode =
   | 'POLICY_INVALID'
   | 'RESULT_INVALID'
   | 'OUTPUT_UNWRITABLE'
+  | 'KEY_INVALID'
+  | 'TRUST_ROOT_INVALID'
+  | 'MODEL_UNSIGNABLE'
   | 'INTERNAL';
 
 /** A tool or configuration error (exit code 2); never used for findings about an artifact. */
