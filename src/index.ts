@@ -11,5 +11,6 @@ export { disassemblePickle, sniffPickle } from './readers/pickle/index.js';
 export type { PickleAnalysis, PickleImport, PickleCall, PickleIssue, GlobalRef } from './readers/pickle/index.js';
 export { renderReport, REPORT_FORMATS, type ReportFormat } from './report/index.js';
 export { parseResult } from './report/json.js';
+export * from './provenance/lock/index.js';
 export { main as runCli } from './cli/main.js';
 export { VERSION } from './version.js';

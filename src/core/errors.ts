@@ -6,6 +6,7 @@ export type AntidoteErrorCode =
   | 'POLICY_INVALID'
   | 'RESULT_INVALID'
   | 'OUTPUT_UNWRITABLE'
+  | 'LOCK_INVALID'
   | 'KEY_INVALID'
   | 'TRUST_ROOT_INVALID'
   | 'MODEL_UNSIGNABLE'

@@ -1,6 +1,8 @@
 import type { CliCommand } from '../command.js';
+import { lockCommand } from './lock.js';
 import { reportCommand } from './report.js';
 import { scanCommand } from './scan.js';
+import { verifyCommand } from './verify.js';
 
 /** Every `antidote` sub-command, in the order the usage lists them. Add a command here and nowhere else. */
-export const COMMANDS: readonly CliCommand[] = [scanCommand, reportCommand];
+export const COMMANDS: readonly CliCommand[] = [scanCommand, reportCommand, lockCommand, verifyCommand];

@@ -1,0 +1,94 @@
+import type { DatasetEvent } from '../../readers/dataset/types.js';
+import { canonicalize, EncodeDepthError } from './canonical-row.js';
+import { LEAF_BAD, LEAF_ROW, leafHash, MerkleBuilder } from './merkle.js';
+
+/*
+ * Turns a dataset's events into Merkle leaves, one per record in file order, so leaf i is row i of the file
+ * (the readers count bad rows in the index too). A row's leaf hashes its canonical encoding; a bad row's leaf
+ * hashes its raw bytes when the reader gives them, else its excerpt (docs/lockfile.md, "Bad rows"). A block
+ * the reader could not read at all (a Parquet row group, `rows: n`) becomes n bad leaves, so indices stay
+ * aligned with the file.
+ */
+
+/** Characters of a row's canonical text kept as its excerpt in a verify report. */
+export const ROW_EXCERPT_CHARS = 160;
+
+/** Leaves one bad block may stand for before it counts as one: a hostile `rows` must not loop for hours. */
+export const MAX_BAD_BLOCK_LEAVES = 16 * 1024 * 1024;
+
+/** One leaf as it is produced. */
+export interface Leaf {
+  /** 0-based index of the record in the file. */
+  index: number;
+  /** Full 32-byte SHA-256 leaf hash. */
+  hash: Buffer;
+  bad: boolean;
+  /** A short, printable excerpt of the row (computed on demand: most leaves never need one). */
+  excerpt(): string;
+}
+
+/** Streams events to leaves and keeps the counts and the Merkle root. */
+export class RowDigester {
+  private readonly merkle = new MerkleBuilder();
+  /** Rows read. */
+  rows = 0;
+  /** Rows that could not be read (bad rows, and every row of an unreadable block). */
+  badRows = 0;
+  /** The reader stopped early (a fatal bad record): rows after it are unknown. */
+  stopped = false;
+
+  /** Leaves pushed so far (rows + bad rows). */
+  get leaves(): number {
+    return this.merkle.size;
+  }
+
+  /** Digest one event; calls `onLeaf` for each leaf it stands for, in order. */
+  push(event: DatasetEvent, onLeaf?: (leaf: Leaf) => void): void {
+    if (event.kind === 'row') {
+      let text: string;
+      let hash: Buffer;
+      try {
+        text = canonicalize(event.row.value);
+        hash = leafHash(LEAF_ROW, text);
+        this.rows++;
+      } catch (error) {
+        if (!(error instanceof EncodeDepthError)) throw error;
+        // Deeper than the encoder goes: recorded as a bad row with its raw bytes, never dropped.
+        text = `(${error.message})`;
+        hash = leafHash(LEAF_BAD, event.row.raw ?? text);
+        this.badRows++;
+      }
+      const index = this.merkle.size;
+      this.merkle.push(hash);
+      onLeaf?.({ index, hash, bad: false, excerpt: () => shorten(text) });
+      return;
+    }
+    const { bad } = event;
+    if (bad.fatal) this.stopped = true;
+    const raw = (bad as { raw?: Uint8Array }).raw;
+    const count = Math.max(1, Math.min(bad.rows ?? 1, MAX_BAD_BLOCK_LEAVES));
+    for (let k = 0; k < count; k++) {
+      // Each row of a bad block gets its own position-tagged leaf, so a block of n rows is n distinct leaves.
+      const payload = raw ?? (count === 1 ? bad.excerpt : `${bad.excerpt}\n#${k}`);
+      const hash = leafHash(LEAF_BAD, payload);
+      const index = this.merkle.size;
+      this.merkle.push(hash);
+      this.badRows++;
+      onLeaf?.({ index, hash, bad: true, excerpt: () => shorten(`(bad row: ${bad.message}) ${bad.excerpt}`) });
+    }
+  }
+
+  /** Hex Merkle root over every leaf so far. */
+  root(): string {
+    return this.merkle.root().toString('hex');
+  }
+}
+
+/** At most ROW_EXCERPT_CHARS characters, never splitting a surrogate pair, with an ellipsis when cut. */
+export function shorten(text: string): string {
+  if (text.length <= ROW_EXCERPT_CHARS) return text;
+  let end = ROW_EXCERPT_CHARS;
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end--;
+  return `${text.slice(0, end)}…`;
+}
