@@ -354,14 +354,14 @@ async function* readStreamRows(path: string, file: ArrowFile, state: ReadState):
     const reader = await RecordBatchReader.from(stream);
     for await (const batch of reader) yield* batchRows(batch, reader.schema ?? file.schema, state);
   } catch (error) {
-    yield state.bad(`reading stopped: ${errorMessage(error)}`, { excerpt: '', fatal: true });
     state.issue({ kind: 'malformed', message: `reading stopped: ${errorMessage(error)}` });
+    yield state.bad(`reading stopped: ${errorMessage(error)}`, { excerpt: '', fatal: true });
     return;
   } finally {
     stream.destroy();
   }
   if (file.stop) {
-    yield state.bad(`reading stopped at byte ${file.stop.offset}: ${file.stop.message}; nothing after it was read`, { offset: file.stop.offset, excerpt: '', fatal: true });
     state.issue({ kind: file.stop.kind, ...(file.stop.limit ? { limit: file.stop.limit } : {}), message: file.stop.message, offset: file.stop.offset });
+    yield state.bad(`reading stopped at byte ${file.stop.offset}: ${file.stop.message}; nothing after it was read`, { offset: file.stop.offset, excerpt: '', fatal: true });
   }
 }

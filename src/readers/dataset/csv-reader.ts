@@ -15,7 +15,7 @@ import type { DatasetEvent } from './types.js';
  *   after its closing quote is kept as it is (`"ab"c` reads `abc`); a quote inside an unquoted field is data;
  * - TSV is the same with a tab as delimiter (pandas honours quotes in TSV too); the HiddenKiller SST-2 files
  *   hold no quotes at all;
- * - records end at LF outside quotes; a CR just before it is dropped; a UTF-8 byte order mark is skipped;
+ * - records end at LF outside quotes; a CR just before it is dropped; a UTF-8 byte order mark is skipped (by the caller);
  * - empty lines are not rows (they get no index; line numbers still count them);
  * - a record with more or fewer fields than the header is a bad row naming its line and both counts;
  * - a record that is not valid UTF-8 is a bad row; a quoted field still open at the end of the file is a fatal
@@ -50,7 +50,6 @@ export class DelimitedScanner {
   private recordOffset = 0;
   private quoteLine = 0;
   private position = 0;
-  private first = true;
   private header: string[] | undefined;
   private nextDelimiter = -2;
   private nextLineFeed = -2;
@@ -66,19 +65,18 @@ export class DelimitedScanner {
     return chunk.indexOf(byte, from);
   }
 
+  /** Start counting offsets at `offset` (after a byte order mark the caller skipped). */
+  startAt(offset: number): void {
+    this.position = offset;
+    this.recordOffset = offset;
+  }
+
   /** Events for the records completed in this chunk. */
   *feed(chunk: Buffer): Generator<DatasetEvent> {
     let i = 0;
     const base = this.position;
     this.position += chunk.length;
     this.nextDelimiter = this.nextLineFeed = this.nextQuote = -2;
-    if (this.first) {
-      this.first = false;
-      if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) {
-        i = 3;
-        this.recordOffset = 3;
-      }
-    }
     const len = chunk.length;
     const delimiter = this.delimiter;
     let segment = i;
@@ -219,8 +217,8 @@ export class DelimitedScanner {
     if (fields === undefined) {
       const message = `record at line ${line} has more than ${state.limits.maxColumns} fields (maxColumns)`;
       if (this.header === undefined) {
-        yield state.bad(`the header ${message.slice(7)}: no row can be read`, { line, offset, excerpt: excerptOf(record), fatal: true });
         state.issue({ kind: 'limit', limit: 'maxColumns', message, line, offset });
+        yield state.bad(`the header ${message.slice(7)}: no row can be read`, { line, offset, excerpt: excerptOf(record), fatal: true });
         return;
       }
       yield state.bad(message, { line, offset, excerpt: excerptOf(record) });

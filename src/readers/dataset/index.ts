@@ -4,3 +4,4 @@ export { openDataset, openDatasetStream, readDatasetRows, collectDataset, MAX_CO
 export { detectDatasetFormat, isDatasetPath, formatFromExtension } from './detect-format.js';
 export { findDatasetFiles, compareNatural, MAX_WALK_FILES, MAX_WALK_DEPTH } from './find-dataset-files.js';
 export { EXCERPT_CHARS } from './read-state.js';
+export { detectShape, resolveShape, rowParts, chatParts, valueText, type DatasetShape, type ShapeFields, type ShapeMapping, type RowParts } from './shape.js';

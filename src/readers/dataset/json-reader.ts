@@ -86,7 +86,6 @@ export class JsonScanner {
   private lineStart = 0;
   /** Something other than whitespace was read on the current line, outside values (for indentation). */
   private lineHasContent = false;
-  private first = true;
 
   private top: Container | undefined;
   private rows: Container | undefined;
@@ -137,16 +136,18 @@ export class JsonScanner {
     this.stack = new Uint8Array(state.limits.maxNestingDepth + 2);
   }
 
+  /** Start counting offsets at `offset` (after a byte order mark the caller skipped). */
+  startAt(offset: number): void {
+    this.position = offset;
+    this.lineStart = offset;
+  }
+
   /** Events for the values completed in this chunk. */
   *feed(chunk: Buffer): Generator<DatasetEvent> {
     let i = 0;
     const base = this.position;
     this.position += chunk.length;
     this.nextQuote = this.nextBackslash = this.nextLineFeed = -2;
-    if (this.first) {
-      this.first = false;
-      if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) i = 3;
-    }
     const len = chunk.length;
     while (i < len) {
       switch (this.at) {
@@ -210,13 +211,13 @@ export class JsonScanner {
           state.issue({ kind: 'truncated', message: `the file ends inside a member name that starts at line ${this.valueLine}`, line: this.valueLine, offset: this.valueOffset });
           return;
         }
+        state.issue({ kind: 'truncated', message: `the file ends inside the value that starts at line ${this.valueLine}`, line: this.valueLine, offset: this.valueOffset });
         yield state.bad(`the file ends inside the value that starts at line ${this.valueLine} (${this.valuePath}): the file is truncated`, {
           line: this.valueLine,
           offset: this.valueOffset,
           excerpt: excerptOf(this.overHead ?? headOf(this.parts, EXCERPT_BYTES)),
           fatal: true,
         });
-        state.issue({ kind: 'truncated', message: `the file ends inside the value that starts at line ${this.valueLine}`, line: this.valueLine, offset: this.valueOffset });
         return;
       case At.Resync:
         yield state.bad(`no further element start found after the broken element near line ${this.resyncFromLine}: the rest of the file could not be read`, {

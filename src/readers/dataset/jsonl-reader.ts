@@ -9,7 +9,7 @@ import type { DatasetEvent } from './types.js';
  * as a bad row) and maxNestingDepth (checked on the parsed value, before anyone walks it recursively).
  *
  * Rules, matching what Hugging Face `datasets` (pyarrow's JSON reader) and `json.loads` per line accept:
- * - a UTF-8 byte order mark at the start of the file is skipped;
+ * - a UTF-8 byte order mark at the start of the file is skipped (by the caller, see open-dataset.ts);
  * - a line ends at LF; a CR just before it is dropped (CRLF files);
  * - blank lines (only spaces, tabs, CR) are not rows: they get no index, but line numbers still count them;
  * - a line that is not valid UTF-8 or not valid JSON is a bad row (with its line and an excerpt), and reading
@@ -55,20 +55,18 @@ export class JsonlScanner {
   private line = 1;
   private lineOffset = 0;
   private position = 0;
-  private first = true;
 
   constructor(private readonly state: ReadState) {}
+
+  /** Start counting offsets at `offset` (after a byte order mark the caller skipped). */
+  startAt(offset: number): void {
+    this.position = offset;
+    this.lineOffset = offset;
+  }
 
   /** Events for the complete lines in this chunk. */
   *feed(chunk: Buffer): Generator<DatasetEvent> {
     let start = 0;
-    if (this.first) {
-      this.first = false;
-      if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) {
-        start = 3;
-        this.lineOffset = 3;
-      }
-    }
     const base = this.position;
     this.position += chunk.length;
     const max = this.state.limits.maxRowBytes;

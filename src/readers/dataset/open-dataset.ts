@@ -37,6 +37,7 @@ const READ_CHUNK_BYTES = 1 << 20;
 export type TextDatasetFormat = 'jsonl' | 'json' | 'csv' | 'tsv';
 
 interface Scanner {
+  startAt(offset: number): void;
   feed(chunk: Buffer): Generator<DatasetEvent>;
   finish(): Generator<DatasetEvent>;
 }
@@ -54,7 +55,10 @@ function scannerFor(format: TextDatasetFormat, state: ReadState, options: OpenDa
   }
 }
 
-/** Run a reader to its end, turning any exception (an I/O error mid-file, a library bug) into a fatal bad record. */
+/**
+ * Run a reader to its end, turning any exception (an I/O error mid-file, a library bug) into a fatal bad record.
+ * Iteration ends at a fatal bad record, so readers record its issue before they yield it.
+ */
 async function* guarded(inner: AsyncIterable<DatasetEvent>, state: ReadState): AsyncGenerator<DatasetEvent> {
   try {
     for await (const event of inner) {
@@ -69,11 +73,28 @@ async function* guarded(inner: AsyncIterable<DatasetEvent>, state: ReadState): A
   }
 }
 
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** Feed chunks to a scanner, dropping a UTF-8 byte order mark at the start even when it is split across chunks. */
 async function* scanChunks(chunks: AsyncIterable<Uint8Array>, scanner: Scanner): AsyncGenerator<DatasetEvent> {
+  let head: Buffer | undefined = Buffer.alloc(0);
   for await (const chunk of chunks) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (head !== undefined) {
+      buffer = head.length > 0 ? Buffer.concat([head, buffer]) : buffer;
+      if (buffer.length < BOM.length && BOM.subarray(0, buffer.length).equals(buffer)) {
+        head = buffer;
+        continue;
+      }
+      head = undefined;
+      if (buffer.subarray(0, BOM.length).equals(BOM)) {
+        scanner.startAt(BOM.length);
+        buffer = buffer.subarray(BOM.length);
+      }
+    }
     yield* scanner.feed(buffer);
   }
+  if (head !== undefined && head.length > 0) yield* scanner.feed(head);
   yield* scanner.finish();
 }
 
