@@ -16,6 +16,7 @@ import torchscriptCode from './model/torchscript-code.js';
 import zipAnomalies from './model/zip-anomalies.js';
 import { isDatasetDetector, type DatasetDetector } from './dataset/dataset-detector.js';
 import unreadableRows from './dataset/unreadable-rows.js';
+import fixedOutput from './dataset/fixed-output.js';
 
 /** Every detector, in one explicit list; presets are derived from it. */
 export const allDetectors: readonly Detector<any, any>[] = [
@@ -35,6 +36,7 @@ export const allDetectors: readonly Detector<any, any>[] = [
   modelFolder,
   unscanned,
   unreadableRows,
+  fixedOutput,
 ];
 
 /** Detectors `antidote scan` runs: everything offline and safe (no network, never executes artifacts). */

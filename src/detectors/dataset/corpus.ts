@@ -87,3 +87,25 @@ export function canonicalRows(corpus: DatasetCorpus): Uint32Array {
   for (let row = 0; row < corpus.rowCount; row++) if (corpus.readable[row] === 1 && corpus.canonical[row] === row) rows[at++] = row;
   return rows;
 }
+
+/**
+ * `rows` (canonical rows) together with every exact copy of them, sorted: statistics count a duplicated row
+ * once, but a verdict reaches every copy.
+ */
+export function withDuplicates(corpus: DatasetCorpus, rows: Iterable<number>): number[] {
+  const wanted = new Set(rows);
+  const out: number[] = [];
+  for (let row = 0; row < corpus.rowCount; row++) if (corpus.readable[row] === 1 && wanted.has(corpus.canonical[row]!)) out.push(row);
+  return out;
+}
+
+/** Row `row`'s tokens of `column` as written (original spacing, first-seen case), cut to `maxChars`. */
+export function columnText(corpus: DatasetCorpus, column: TokenColumn, row: number, maxChars = 120): string {
+  let text = '';
+  for (let i = column.offsets[row]!; i < column.offsets[row + 1]!; i++) {
+    const surface = corpus.vocabulary.surface(column.ids[i]!);
+    text = text === '' ? surface : `${text}${column.spaceBefore[i] === 1 ? ' ' : ''}${surface}`;
+    if (text.length > maxChars) return `${text.slice(0, maxChars - 1)}…`;
+  }
+  return text;
+}
