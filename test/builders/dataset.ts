@@ -120,6 +120,8 @@ export interface BuildParquetOptions {
   codec?: 'UNCOMPRESSED' | 'SNAPPY' | 'GZIP' | 'ZSTD';
   rowGroupSize?: number;
   kvMetadata?: { key: string; value: string }[];
+  /** An explicit schema (flat SchemaElement list, root first) for nested columns; columns then carry no `type`. */
+  schema?: Record<string, unknown>[];
 }
 
 /**
@@ -162,6 +164,7 @@ export function buildParquet(columns: readonly BuildParquetColumn[], options: Bu
     },
     ...(options.rowGroupSize !== undefined ? { rowGroupSize: options.rowGroupSize } : {}),
     ...(options.kvMetadata ? { kvMetadata: options.kvMetadata } : {}),
+    ...(options.schema ? { schema: options.schema as never } : {}),
   });
   return Buffer.from(buffer);
 }

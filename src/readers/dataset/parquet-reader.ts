@@ -26,7 +26,7 @@ import type { DatasetColumn, DatasetEvent, DatasetLimits, DatasetValue } from '.
  */
 
 /** Thrown inside hyparquet's read to abort a row group that goes past a limit. */
-class BlockLimitError extends Error {
+export class BlockLimitError extends Error {
   constructor(
     readonly limit: keyof DatasetLimits,
     message: string,
@@ -168,8 +168,8 @@ function leafTypeName(element: SchemaElement): string {
   }
 }
 
-/** Decompressors charged against a per-row-group budget before they allocate. */
-function boundedCompressors(budget: { left: number; limit: number }): Compressors {
+/** Decompressors for hyparquet that charge each page against `budget` before allocating (exported for tests). */
+export function boundedCompressors(budget: { left: number; limit: number }): Compressors {
   const charge = (outputLength: number): void => {
     if (!(outputLength >= 0) || outputLength > budget.left) {
       throw new BlockLimitError('maxBlockBytes', `pages decompress to more than the ${budget.limit}-byte block limit (maxBlockBytes)`);
