@@ -58,15 +58,21 @@ export async function findDatasetFiles(dir: string): Promise<ReadResult<string[]
   }
   const found: string[] = [];
   const visited = new Set<string>();
+  // Real directories first, breadth-first in name order; linked ones only after, so a file reachable both ways
+  // is listed under its real path whatever the names, and the walk is the same on every machine.
   const pending: [string, number][] = [[dir, 0]];
+  const linked: [string, number][] = [];
   try {
-    while (pending.length > 0) {
-      const [current, depth] = pending.pop()!;
+    for (;;) {
+      const next = pending.shift() ?? linked.shift();
+      if (next === undefined) break;
+      const [current, depth] = next;
       const real = await realpath(current);
       if (visited.has(real)) continue;
       visited.add(real);
       if (depth > MAX_WALK_DEPTH) return fail({ kind: 'limit', limit: 'maxWalkDepth', message: `${current} is more than ${MAX_WALK_DEPTH} directories deep` });
-      for (const entry of await readdir(current, { withFileTypes: true })) {
+      const entries = (await readdir(current, { withFileTypes: true })).sort((a, b) => compareNatural(a.name, b.name));
+      for (const entry of entries) {
         if (entry.name.startsWith('.') || entry.name.startsWith('__')) continue;
         const path = join(current, entry.name);
         let isDir = entry.isDirectory();
@@ -77,7 +83,7 @@ export async function findDatasetFiles(dir: string): Promise<ReadResult<string[]
           isFile = target?.isFile() ?? false;
         }
         if (isDir) {
-          pending.push([path, depth + 1]);
+          (entry.isSymbolicLink() ? linked : pending).push([path, depth + 1]);
         } else if (isFile && isDatasetPath(entry.name) && !METADATA_FILES.has(entry.name.toLowerCase())) {
           found.push(path);
           if (found.length > MAX_WALK_FILES) return fail({ kind: 'limit', limit: 'maxWalkFiles', message: `more than ${MAX_WALK_FILES} data files under ${dir}` });
