@@ -12,5 +12,6 @@ export type { PickleAnalysis, PickleImport, PickleCall, PickleIssue, GlobalRef }
 export { renderReport, REPORT_FORMATS, type ReportFormat } from './report/index.js';
 export { parseResult } from './report/json.js';
 export * from './provenance/lock/index.js';
+export * from './provenance/signing/index.js';
 export { main as runCli } from './cli/main.js';
 export { VERSION } from './version.js';

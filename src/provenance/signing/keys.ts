@@ -87,6 +87,11 @@ export function publicKeyHint(key: KeyObject): string {
   return createHash('sha256').update(key.export({ type: 'spki', format: 'pem' })).digest('hex');
 }
 
+/** Hex sha256 of the DER SubjectPublicKeyInfo: a key's name that does not depend on PEM formatting. */
+export function publicKeySha256(key: KeyObject): string {
+  return createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('hex');
+}
+
 /** True when two public keys are the same key (compared as DER SubjectPublicKeyInfo). */
 export function samePublicKey(a: KeyObject, b: KeyObject): boolean {
   return a.export({ type: 'spki', format: 'der' }).equals(b.export({ type: 'spki', format: 'der' }));

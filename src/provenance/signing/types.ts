@@ -47,7 +47,9 @@ export type SignatureReasonCode =
   | 'file-extra'
   | 'digest-mismatch'
   | 'symlink-not-allowed'
-  | 'special-file';
+  | 'special-file'
+  // No trust material was given (CLI only: the signature was inspected, not verified)
+  | 'trust-missing';
 
 /** The reason a verification stopped. */
 export interface SignatureReason {
@@ -89,6 +91,8 @@ export interface SignedModelSummary {
 export interface SignerSummary {
   /** sha256 of the PEM public key (model_signing's key hint). */
   keyHint?: string;
+  /** sha256 of the signing key's DER SubjectPublicKeyInfo (how policies name keys), in every mode. */
+  publicKeySha256?: string;
   /** Curve of the signing key: P-256, P-384, P-521. */
   curve?: string;
   /** Subject of the signing certificate (certificate and Sigstore modes). */

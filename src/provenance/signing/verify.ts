@@ -13,7 +13,7 @@ import {
 } from '../../readers/sigstore/index.js';
 import { describeCertificate, leafUsageProblem, loadCertificate, pemCertificates, verifyChain, type Certificate } from './certificate-chain.js';
 import type { ManifestHash } from './file-digest.js';
-import { ecKeyInfo, loadPublicKey, publicKeyHint, readKeyFile, samePublicKey, verifyWithKey, type EcPublicKey } from './keys.js';
+import { ecKeyInfo, loadPublicKey, publicKeyHint, publicKeySha256, readKeyFile, samePublicKey, verifyWithKey, type EcPublicKey } from './keys.js';
 import { checkModelAgainstStatement, manifestHashFor } from './manifest-check.js';
 import { checkEntryMatchesEnvelope, checkSigstoreSigner, loadTrustedRoot } from './sigstore-trust.js';
 import { rootDigestOf } from './statement.js';
@@ -198,7 +198,7 @@ function verifySigner(bundle: SigstoreBundle, trust: LoadedTrust, checks: string
     checks.push('key');
     if (!verifyWithKey(trust.key, pae, signature.sig)) return badSignature(`the given ${trust.key.curve} key`);
     checks.push('dsse-signature');
-    return { ok: true, summary: { keyHint: hint, curve: trust.key.curve } };
+    return { ok: true, summary: { keyHint: hint, publicKeySha256: publicKeySha256(trust.key.key), curve: trust.key.curve } };
   }
 
   if (material.kind === 'publicKey') {
@@ -225,7 +225,7 @@ function verifySigner(bundle: SigstoreBundle, trust: LoadedTrust, checks: string
     if (!key) return { ok: false, code: 'certificate-usage', message: `${describeCertificate(leaf)} holds a key model_signing does not sign with (EC P-256/P-384/P-521 only)` };
     if (!verifyWithKey(key, pae, signature.sig)) return badSignature(`the key of ${describeCertificate(leaf)}`);
     checks.push('dsse-signature');
-    return { ok: true, summary: { certificateSubject: describeCertificate(leaf), certificateFingerprint: leaf.x509.fingerprint256, curve: key.curve, keyHint: publicKeyHint(key.key) } };
+    return { ok: true, summary: { certificateSubject: describeCertificate(leaf), certificateFingerprint: leaf.x509.fingerprint256, curve: key.curve, keyHint: publicKeyHint(key.key), publicKeySha256: publicKeySha256(key.key) } };
   }
 
   const check = checkSigstoreSigner(leafDer, intermediateDers, bundle.tlogEntries, trust);
@@ -238,7 +238,7 @@ function verifySigner(bundle: SigstoreBundle, trust: LoadedTrust, checks: string
   const binding = checkEntryMatchesEnvelope(check.entry, envelope, leafDer);
   if (binding) return { ok: false, ...binding };
   checks.push('tlog-body');
-  return { ok: true, summary: { ...check.signer, curve: key.curve } };
+  return { ok: true, summary: { ...check.signer, curve: key.curve, publicKeySha256: publicKeySha256(key.key) } };
 }
 
 function embeddedKey(rawBytes: Buffer): KeyObject | undefined {
