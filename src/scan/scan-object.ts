@@ -27,7 +27,9 @@ import {
   sniffKerasMetadata,
   sniffOnnx,
   sniffSavedModel,
+  sniffTruncatedModel,
   type KerasMetadataNode,
+  type TruncatedModelKind,
   type ProtoProblem,
 } from '../readers/protobuf/index.js';
 import { findHdf5Signature, readKerasArchive, readKerasH5, readKerasSavedMetadata, sniffKerasArchive, type KerasModel, type KerasProblem } from '../readers/keras/index.js';
@@ -210,28 +212,10 @@ export function scanObject(source: ByteSource, path: string, depth: number, scan
 
   // Before the compression and pickle sniffers: protobufs often start with 0x08. The sniffers walk only the
   // top-level tags (payloads skipped by length) and require the walk to end exactly at the end of the file.
-  if (sniffOnnx(source)) {
-    const onnx = readOnnxModel(source);
-    if (!onnx.ok) return finish('onnx', 'failed', onnx.error.message, onnx.error.kind === 'limit' ? onnx.error.limit : undefined);
-    const artifact: OnnxArtifact = { model: onnx.value, size: source.size };
-    scanner.collector.run(scanner.detectors, 'onnx', artifact, path);
-    const stop = onnx.value.stop;
-    return stop ? finish('onnx', 'partial', stop.message, stop.kind === 'limit' ? stop.limit : undefined) : finish('onnx', 'scanned');
-  }
+  if (sniffOnnx(source)) return scanOnnx(source, path, scanner, finish, false);
   const tfKind = sniffSavedModel(source) ? 'saved-model' : sniffGraphDef(source) ? 'graph-def' : null;
-  if (tfKind) {
-    const format = tfKind === 'saved-model' ? 'tf-savedmodel' : 'tf-graphdef';
-    const tf = readTensorflowGraph(source, tfKind, undefined, TF_DETAIL_OPS);
-    if (!tf.ok) return finish(format, 'failed', tf.error.message, tf.error.kind === 'limit' ? tf.error.limit : undefined);
-    const artifact: SavedModelArtifact = { graph: tf.value, size: source.size };
-    scanner.collector.run(scanner.detectors, 'savedmodel', artifact, path);
-    // Models saved before keras_metadata.pb existed keep the Keras configs in the object graph.
-    const keras = tf.value.kerasMetadata.length > 0 ? runKerasMetadata(tf.value.kerasMetadata, [], null, source, path, depth, scanner) : null;
-    const stop = tf.value.stop;
-    if (stop) return finish(format, 'partial', stop.message, stop.kind === 'limit' ? stop.limit : undefined);
-    return keras ? finish(format, 'partial', keras.message, keras.limit) : finish(format, 'scanned');
-  }
-  if (sniffKerasMetadata(source)) return scanKerasMetadata(source, path, depth, scanner, finish);
+  if (tfKind) return scanTensorflow(tfKind, source, path, depth, scanner, finish, false);
+  if (sniffKerasMetadata(source)) return scanKerasMetadata(source, path, depth, scanner, finish, false);
 
   const compression = sniffCompression(head);
   if (compression) {
@@ -281,7 +265,16 @@ export function scanObject(source: ByteSource, path: string, depth: number, scan
 
   // Content decided nothing: Keras still parses a file by this name as its metadata, so read it as such
   // (a failure is then a finding) rather than pass it over.
-  if (baseName(path) === KERAS_METADATA_FILE) return scanKerasMetadata(source, path, depth, scanner, finish);
+  const name = baseName(path);
+  if (name === KERAS_METADATA_FILE) return scanKerasMetadata(source, path, depth, scanner, finish, false);
+
+  // A protobuf model cut short fails every sniffer above (they need the walk to end at the end of the file)
+  // and would pass as unknown. Recognised from what the prefix holds (or, for a file named like one, from a
+  // prefix that contradicts nothing), it is read as far as it goes and never counts as fully scanned.
+  const cut = sniffTruncatedModel(source, protobufNameHints(name), !hints.probe);
+  if (cut === 'onnx') return scanOnnx(source, path, scanner, finish, true);
+  if (cut === 'keras-metadata') return scanKerasMetadata(source, path, depth, scanner, finish, true);
+  if (cut) return scanTensorflow(cut, source, path, depth, scanner, finish, true);
 
   if (hints.probe) return finish('data', 'scanned');
   return finish(textLike(head) ? 'text' : 'unknown', 'skipped', 'not a model format antidote scans');
@@ -295,13 +288,53 @@ function baseName(path: string): string {
 
 type Finish = (format: string, status: FileStatus, reason?: string, limit?: string) => FileRecord;
 
+/** Why a file recognised from a cut-short prefix is partial even when its reader noticed no cut. */
+const CUT_SHORT = 'the file ends before the model does (truncated)';
+
+/** Kinds of protobuf model a file name suggests, for recognising a cut-short one (see sniffTruncatedModel). */
+function protobufNameHints(name: string): ReadonlySet<TruncatedModelKind> {
+  const lower = name.toLowerCase();
+  if (lower === 'saved_model.pb') return new Set(['saved-model']);
+  if (lower.endsWith('.onnx')) return new Set(['onnx']);
+  if (lower.endsWith('.pb')) return new Set(['saved-model', 'graph-def']);
+  return new Set();
+}
+
+/** Finish a read that stopped early (`stop`), was cut short, or completed. */
+function finishRead(finish: Finish, format: string, stop: ReadError | null, cut: boolean, other?: { message: string; limit?: string } | null): FileRecord {
+  if (stop) return finish(format, 'partial', stop.message, stop.kind === 'limit' ? stop.limit : undefined);
+  if (cut) return finish(format, 'partial', CUT_SHORT);
+  return other ? finish(format, 'partial', other.message, other.limit) : finish(format, 'scanned');
+}
+
+/** An ONNX model (`cut`: recognised from a cut-short prefix). */
+function scanOnnx(source: ByteSource, path: string, scanner: ObjectScanner, finish: Finish, cut: boolean): FileRecord {
+  const onnx = readOnnxModel(source);
+  if (!onnx.ok) return finish('onnx', 'failed', onnx.error.message, onnx.error.kind === 'limit' ? onnx.error.limit : undefined);
+  const artifact: OnnxArtifact = { model: onnx.value, size: source.size };
+  scanner.collector.run(scanner.detectors, 'onnx', artifact, path);
+  return finishRead(finish, 'onnx', onnx.value.stop, cut);
+}
+
+/** A SavedModel or frozen GraphDef, and the Keras metadata older SavedModels keep in their object graph. */
+function scanTensorflow(kind: 'saved-model' | 'graph-def', source: ByteSource, path: string, depth: number, scanner: ObjectScanner, finish: Finish, cut: boolean): FileRecord {
+  const format = kind === 'saved-model' ? 'tf-savedmodel' : 'tf-graphdef';
+  const tf = readTensorflowGraph(source, kind, undefined, TF_DETAIL_OPS);
+  if (!tf.ok) return finish(format, 'failed', tf.error.message, tf.error.kind === 'limit' ? tf.error.limit : undefined);
+  const artifact: SavedModelArtifact = { graph: tf.value, size: source.size };
+  scanner.collector.run(scanner.detectors, 'savedmodel', artifact, path);
+  // Models saved before keras_metadata.pb existed keep the Keras configs in the object graph.
+  const keras = tf.value.kerasMetadata.length > 0 ? runKerasMetadata(tf.value.kerasMetadata, [], null, source, path, depth, scanner) : null;
+  return finishRead(finish, format, tf.value.stop, cut, keras);
+}
+
 /** A `keras_metadata.pb`: its nodes' JSON judged as Keras configs. */
-function scanKerasMetadata(source: ByteSource, path: string, depth: number, scanner: ObjectScanner, finish: Finish): FileRecord {
+function scanKerasMetadata(source: ByteSource, path: string, depth: number, scanner: ObjectScanner, finish: Finish, cut: boolean): FileRecord {
   const read = readKerasMetadata(source);
   if (!read.ok) return finish('keras-metadata', 'failed', read.error.message, read.error.kind === 'limit' ? read.error.limit : undefined);
   const { nodes, problems, stop } = read.value;
   const incomplete = runKerasMetadata(nodes, problems, stop, source, path, depth, scanner);
-  return incomplete ? finish('keras-metadata', 'partial', incomplete.message, incomplete.limit) : finish('keras-metadata', 'scanned');
+  return finishRead(finish, 'keras-metadata', null, cut, incomplete);
 }
 
 /**

@@ -7,6 +7,7 @@ import { payloadPickle } from '../builders/pickle.js';
 import { buildLegacyTorch, buildTorchZip } from '../builders/torch.js';
 import { buildNpy } from '../builders/npy.js';
 import { gzipBytes } from '../builders/compression.js';
+import { buildSavedModel, tfAttr } from '../builders/protobuf.js';
 import { scanOf } from './helpers.js';
 
 /*
@@ -23,6 +24,8 @@ const MALICIOUS: [string, Buffer][] = [
   ['gzip pickle', gzipBytes(payloadPickle('os', 'system', 'id'))],
   ['real joblib payload', real('malicious/joblib-payload.joblib')],
   ['real torch exec', real('malicious/torch-zip-exec.pt')],
+  ['real ONNX with traversing external data', readFileSync(new URL('../fixtures/onnx/external-data-traversal.onnx', import.meta.url))],
+  ['SavedModel calling PyFunc', buildSavedModel({ metaGraphs: [{ nodes: [{ name: 'x', op: 'Placeholder' }, { name: 'p', op: 'PyFunc', inputs: ['x'], attrs: { token: tfAttr.s('pyfunc_0') } }] }] })],
 ];
 
 const VALID: Buffer[] = [

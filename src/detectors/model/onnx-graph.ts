@@ -61,6 +61,7 @@ const MESSAGES = {
   textNotChecked: '{{what}}: not checked for code or links',
   malformed: 'protobuf anomaly: {{detail}}',
   incomplete: 'model not fully read: {{detail}}',
+  noOpsetImport: 'model declares ir_version {{irVersion}} but no opset_import, which onnx requires from IR version 3 and writes right after the graph: the file was most likely cut short',
   moreFindings: '{{count}} more {{messageId}} findings not listed',
 } as const;
 
@@ -121,6 +122,9 @@ export default defineDetector<OnnxArtifact, typeof MESSAGES>({
     }
     for (const problem of model.problems) {
       report('malformed', 'medium', { data: { detail: problem.message }, location: { offset: problem.offset }, evidence: { rule: problem.kind } });
+    }
+    if (model.irVersion >= 3n && model.opsetImports.length === 0 && !model.stop) {
+      report('noOpsetImport', 'medium', { data: { irVersion: Number(model.irVersion) }, evidence: { rule: 'missing-opset-import', details: { irVersion: Number(model.irVersion), nodes: model.nodes.length } } });
     }
     if (model.stop) {
       report('incomplete', 'medium', {
@@ -184,6 +188,9 @@ function checkTensor(tensor: OnnxTensor, fileSize: number, report: Report): void
     report('externalMissingLocation', 'medium', { data: { tensor: name }, location, evidence: { rule: 'external-data-location', details: where } });
   }
 
+  // A tensor the file ends inside has the sizes of what was kept, not of what was written: only its
+  // external-data location (above) is judged; the cut itself is reported as `incomplete`.
+  if (tensor.truncated) return;
   if (tensor.dims.some((d) => d < 0n)) {
     report('invalidDims', 'medium', { data: { tensor: name, dims: `[${tensor.dims.join(', ')}]` }, location, evidence: { rule: 'negative-dim', details: where } });
     return;

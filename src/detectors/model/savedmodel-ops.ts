@@ -95,6 +95,7 @@ const MESSAGES = {
   graphSummary: 'TensorFlow {{kind}} with {{nodes}} nodes in {{functions}} functions and {{metaGraphs}} meta graphs; no file, process or Python ops',
   malformed: 'protobuf anomaly: {{detail}}',
   incomplete: 'graph not fully read: {{detail}}',
+  noVersions: 'frozen GraphDef has no versions field, which TensorFlow always writes last: the file was most likely cut short between nodes',
 } as const;
 
 export default defineDetector<SavedModelArtifact, typeof MESSAGES>({
@@ -154,6 +155,10 @@ export default defineDetector<SavedModelArtifact, typeof MESSAGES>({
     for (const problem of graph.problems) {
       flagged = true;
       context.report({ messageId: 'malformed', severity: 'medium', data: { detail: problem.message }, location: { offset: problem.offset }, evidence: { rule: problem.kind } });
+    }
+    if (graph.kind === 'graph-def' && !graph.hasVersions && !graph.stop) {
+      flagged = true;
+      context.report({ messageId: 'noVersions', severity: 'medium', evidence: { rule: 'missing-versions', details: { nodes: graph.nodes.length, functions: graph.functions.length } } });
     }
     if (graph.stop) {
       flagged = true;

@@ -62,6 +62,7 @@ export {
   type TfConstInput,
   type TfNodeDetail,
 } from './tf-node-detail.js';
+export { sniffTruncatedModel, type TruncatedModelKind } from './sniff-truncated.js';
 export {
   readKerasMetadata,
   sniffKerasMetadata,

@@ -98,11 +98,13 @@ export function readKerasMetadata(source: ByteSource, maxFields?: number): ReadR
   ctx.fields(0, source.size, 0, (f) => {
     if (f.number !== 1 || !ctx.expect(f, 2, 'nodes')) return;
     if (ctx.overLimit(file.nodes.length, MAX_KERAS_METADATA_NODES, 'maxKerasMetadataNodes', 'Keras metadata nodes', f.offset)) return;
-    file.nodes.push(readSavedObject(ctx, f, 1, kept));
+    const node = readSavedObject(ctx, f, 1, kept);
+    // A node the file ends inside before its identifier or JSON (the last of a cut file) holds nothing to judge.
+    if (!f.clamped || node.identifier !== '' || node.metadataBytes > 0) file.nodes.push(node);
   });
   file.problems = ctx.problems;
   file.problemsOmitted = ctx.problemsOmitted;
-  file.stop = ctx.stop;
+  file.stop = ctx.incomplete;
   if (file.stop && file.nodes.length === 0) return fail(file.stop);
   return ok(file);
 }

@@ -20,6 +20,11 @@ export class MessageContext {
   readonly window: ByteWindow;
   readonly budget: FieldBudget;
   stop: ReadError | null = null;
+  /**
+   * The first place where the file ended inside a message. Unlike `stop` it does not end the read: every
+   * walk after it stays inside bytes that exist, so the reader keeps what sits before the cut everywhere.
+   */
+  truncation: ReadError | null = null;
   readonly problems: ProtoProblem[] = [];
   problemsOmitted = 0;
 
@@ -35,6 +40,19 @@ export class MessageContext {
   /** Record the first error that ends the read. */
   halt(error: ReadError): void {
     this.stop ??= error;
+  }
+
+  /** Why the read is incomplete: the error that stopped it, else where the file was cut, else null. */
+  get incomplete(): ReadError | null {
+    return this.stop ?? this.truncation;
+  }
+
+  /** End a walk on `walker`'s error: a cut at the end of the file is a truncation, anything else halts the read. */
+  private settle(walker: FieldWalker, end: number): void {
+    const error = walker.error ?? walker.truncation;
+    if (!error) return;
+    if (error.kind === 'truncated' && end === this.window.size) this.truncation ??= error;
+    else this.halt(error);
   }
 
   /** Record a problem, keeping at most MAX_PROBLEMS. */
@@ -53,11 +71,11 @@ export class MessageContext {
       this.halt({ kind: 'limit', message: `messages nested deeper than ${MAX_MESSAGE_DEPTH}`, offset: start, limit: 'maxMessageDepth' });
       return;
     }
-    const walker = new FieldWalker(this.window, start, end, this.budget);
+    const walker = new FieldWalker(this.window, start, end, this.budget, true);
     for (let field = walker.next(); field; field = walker.next()) {
       if (visit(field) === false || this.stopped) return;
     }
-    if (walker.error) this.halt(walker.error);
+    this.settle(walker, end);
   }
 
   /**
@@ -66,7 +84,7 @@ export class MessageContext {
    */
   peek(start: number, end: number, visit: (field: WireField) => boolean | void): void {
     if (this.stopped) return;
-    const walker = new FieldWalker(this.window, start, end, this.budget);
+    const walker = new FieldWalker(this.window, start, end, this.budget, true);
     for (let field = walker.next(); field; field = walker.next()) {
       if (visit(field) === false) return;
     }

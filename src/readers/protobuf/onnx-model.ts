@@ -89,6 +89,8 @@ export interface OnnxTensor {
   /** Bytes of the TensorProto message. */
   messageBytes: number;
   offset: number;
+  /** Set when the file ends inside this tensor: its sizes are not the writer's, only what was kept. */
+  truncated?: true;
 }
 
 /** A model-local function (FunctionProto): callable as op `name` in `domain`. */
@@ -186,7 +188,7 @@ export function readOnnxModel(source: ByteSource, maxFields?: number): ReadResul
   reader.readModel(source.size);
   model.problems = reader.ctx.problems;
   model.problemsOmitted = reader.ctx.problemsOmitted;
-  model.stop = reader.ctx.stop;
+  model.stop = reader.ctx.incomplete;
   if (!reader.sawGraph && model.stop) return fail(model.stop);
   if (!reader.sawGraph) return fail({ kind: 'malformed', message: 'no graph in the ModelProto', offset: 0 });
   return ok(model);
@@ -256,7 +258,8 @@ class OnnxReader {
           break;
         case 7:
           if (ctx.expect(f, 2, 'graph')) {
-            this.sawGraph = true;
+            // A graph the file ends before (a cut length prefix and nothing after it) is no graph at all.
+            this.sawGraph ||= !f.clamped || f.end > f.start;
             this.readGraph(f, 1, null);
           }
           break;
@@ -349,6 +352,7 @@ class OnnxReader {
     const { ctx, model } = this;
     if (ctx.overLimit(model.nodes.length, MAX_NODES, 'maxOnnxNodes', 'nodes', f.offset)) return;
     const node: OnnxNode = { opType: '', domain: '', name: '', scope, offset: f.offset };
+    const cut = f.clamped === true;
     const attributes: WireField[] = [];
     const doc: { field: WireField | null } = { field: null };
     ctx.fields(f.start, f.end, depth, (g) => {
@@ -358,7 +362,8 @@ class OnnxReader {
       else if (g.number === 5 && ctx.expect(g, 2, 'attribute')) attributes.push(g);
       else if (g.number === 6) doc.field = g;
     });
-    model.nodes.push(node);
+    // A node cut before its op_type (the last one of a truncated file) names nothing to judge.
+    if (!cut || node.opType !== '') model.nodes.push(node);
     // Attributes after the node itself, so that subgraph nodes follow their parent in document order.
     const label = node.name || `${node.opType}@${f.offset}`;
     if (doc.field) this.text(doc.field, 'node doc_string', `node ${JSON.stringify(label)} doc_string`, `$.${scope}/${label}.doc_string`);
@@ -424,6 +429,7 @@ class OnnxReader {
       dataLocation: 0,
       messageBytes: f.end - f.start,
       offset: f.offset,
+      ...(f.clamped ? { truncated: true as const } : {}),
     };
     ctx.fields(f.start, f.end, depth, (g) => {
       switch (g.number) {

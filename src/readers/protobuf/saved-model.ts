@@ -70,6 +70,12 @@ export interface TensorflowGraphFile {
    * before 2.5 stored what keras_metadata.pb holds now, and where Keras still looks when that file is absent.
    */
   kerasMetadata: KerasMetadataNode[];
+  /**
+   * For a bare GraphDef: whether its `versions` (or deprecated `version`) field is there. TensorFlow always
+   * writes it, and last (fields go out in number order), so a frozen graph without it was most likely cut
+   * short at a node boundary, which leaves a file that parses.
+   */
+  hasVersions: boolean;
   problems: ProtoProblem[];
   problemsOmitted: number;
   stop: ReadError | null;
@@ -138,7 +144,7 @@ export function readTensorflowGraph(
   detailOps: ReadonlySet<string> = new Set(),
 ): ReadResult<TensorflowGraphFile> {
   const ctx = new MessageContext(source, maxFields);
-  const file: TensorflowGraphFile = { kind, schemaVersion: null, metaGraphTags: [], nodes: [], functions: [], kerasMetadata: [], problems: [], problemsOmitted: 0, stop: null };
+  const file: TensorflowGraphFile = { kind, schemaVersion: null, metaGraphTags: [], nodes: [], functions: [], kerasMetadata: [], hasVersions: false, problems: [], problemsOmitted: 0, stop: null };
   const reader = new GraphReader(ctx, file, detailOps);
   if (kind === 'graph-def') {
     file.metaGraphTags.push([]);
@@ -155,7 +161,7 @@ export function readTensorflowGraph(
   reader.resolveConstInputs();
   file.problems = ctx.problems;
   file.problemsOmitted = ctx.problemsOmitted;
-  file.stop = ctx.stop;
+  file.stop = ctx.incomplete;
   if (file.stop && file.nodes.length === 0 && file.functions.length === 0) return fail(file.stop);
   return ok(file);
 }
@@ -245,6 +251,7 @@ class GraphReader {
   readGraphDef(start: number, end: number, depth: number, metaGraph: number): void {
     const { ctx } = this;
     ctx.fields(start, end, depth, (g) => {
+      if (g.number === 3 || g.number === 4) this.file.hasVersions ||= depth === 0;
       if (g.number === 1 && ctx.expect(g, 2, 'node')) this.readNode(g, depth + 1, null, metaGraph);
       else if (g.number === 2 && ctx.expect(g, 2, 'library')) {
         ctx.fields(g.start, g.end, depth + 1, (h) => {
@@ -282,6 +289,8 @@ class GraphReader {
       if (g.number === 1) node.name = ctx.string(g, 'node name', MAX_TF_NAME_BYTES);
       else if (g.number === 2) node.op = ctx.string(g, 'op', MAX_TF_NAME_BYTES);
     });
+    // A node cut before its op (the last one of a truncated file) names nothing to judge.
+    if (f.clamped && node.op === '') return;
     file.nodes.push(node);
     if (this.detailOps.size === 0) return;
     if (this.detailOps.has(node.op) && this.detailed.length < MAX_TF_DETAILED_NODES) {

@@ -37,6 +37,8 @@ export interface WireField {
   /** Payload range for length-delimited fields: [start, end). For other types, start = end = after the value. */
   start: number;
   end: number;
+  /** Set when the payload ran past the end of the source and `end` was cut to it (see FieldWalker `clampAtEnd`). */
+  clamped?: true;
 }
 
 /** Shared per-file counter of visited fields (MAX_FIELDS). */
@@ -115,16 +117,25 @@ export function asInt64(value: bigint): bigint {
  * Walks the fields of one message, `[start, end)`. `next()` returns the next field, or null at the end or on
  * an error (then `error` says why and where). Start- and end-group fields (deprecated, unused by ONNX and
  * TensorFlow) are skipped with bounded nesting, as the reference parser skips unknown groups.
+ *
+ * With `clampAtEnd`, a message that reaches the end of the source is read as a cut file: a length-delimited
+ * field running past that end is returned with its payload cut to the bytes that exist (`clamped`), and
+ * `truncation` says so. The reader can then look inside the last, cut message (the graph of a truncated
+ * model) instead of losing everything in it. A length that overruns an enclosing message which ends before
+ * the end of the source is still an error: that is a lie, not a cut.
  */
 export class FieldWalker {
   position: number;
   error: ReadError | null = null;
+  /** Set when a field was cut at the end of the source (clampAtEnd). */
+  truncation: ReadError | null = null;
 
   constructor(
     private readonly window: ByteWindow,
     start: number,
     readonly end: number,
     private readonly budget: FieldBudget,
+    private readonly clampAtEnd = false,
   ) {
     this.position = start;
   }
@@ -185,7 +196,11 @@ export class FieldWalker {
         if (!length.ok) return this.fail(length.error.kind, `field ${number}: length ${length.error.message}`, at);
         // Checked before anything is read or allocated: the payload must fit in the enclosing message.
         if (length.value > BigInt(this.end - length.next)) {
-          return this.fail('truncated', `field ${number} claims ${length.value} bytes but only ${this.end - length.next} remain in its message`, at);
+          const message = `field ${number} claims ${length.value} bytes but only ${this.end - length.next} remain in its message`;
+          if (!this.clampAtEnd || this.end !== this.window.size) return this.fail('truncated', message, at);
+          this.truncation = { kind: 'truncated', message: `${message}, which runs to the end of the file`, offset: at };
+          this.position = this.end;
+          return { number, wireType, offset: at, value, start: length.next, end: this.end, clamped: true };
         }
         start = length.next;
         end = start + Number(length.value);

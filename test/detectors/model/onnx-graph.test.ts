@@ -207,3 +207,13 @@ describe('model/onnx-graph: doc strings and string attributes get the metadata t
     expect(result[0]?.evidence.details).toMatchObject({ bytes: 80_000, checked: 65_536 });
   });
 });
+
+describe('model/onnx-graph: a model cut right after its graph still parses, but lacks opset_import', () => {
+  it('ir_version 3 or later without opset_import (onnx writes it after the graph) is medium', () => {
+    expect(run(buildOnnx({ opsets: [] }))).toEqual(['noOpsetImport:medium']);
+  });
+  it('IR versions before opset_import existed, and models that have it, stay info', () => {
+    expect(run(buildOnnx({ irVersion: 2, opsets: [] }))).toEqual(['validModel:info']);
+    expect(run(buildOnnx())).toEqual(['validModel:info']);
+  });
+});

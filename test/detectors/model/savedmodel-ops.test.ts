@@ -107,3 +107,16 @@ describe('model/savedmodel-ops: the arguments of a flagged op are evidence', () 
     expect(brief(withDetail(BENIGN))).toEqual(['graphSummary:info']);
   });
 });
+
+describe('model/savedmodel-ops: a frozen graph cut between nodes still parses, but lacks its versions field', () => {
+  const frozen = buildGraphDef({ nodes: BENIGN });
+  it('a GraphDef without versions (TensorFlow writes it last) is medium', () => {
+    // buildGraphDef ends with versions{producer: 1087}: 5 bytes.
+    const cut = frozen.subarray(0, frozen.length - 5);
+    expect(run(cut, 'graph-def')).toEqual(['noVersions:medium']);
+  });
+  it('the complete GraphDef stays info, and a SavedModel is not asked for it', () => {
+    expect(run(frozen, 'graph-def')).toEqual(['graphSummary:info']);
+    expect(run(buildSavedModel({ metaGraphs: [{ nodes: BENIGN }] }))).toEqual(['graphSummary:info']);
+  });
+});
