@@ -154,10 +154,13 @@ function readTlogEntries(value: unknown): TlogEntry[] {
 }
 
 function readTlogEntry(entry: Record<string, unknown>, path: string): TlogEntry {
+  // Fields are read in the order the protobuf JSON writes them, so the first broken one is the one named.
+  const logIndex = asUint64(entry.logIndex, at(path, 'logIndex'));
+  const logId = nonEmpty(asBase64(asObject(entry.logId, at(path, 'logId')).keyId, at(path, 'logId.keyId')), at(path, 'logId.keyId'));
   const kindVersion = asObject(entry.kindVersion, at(path, 'kindVersion'));
   const result: TlogEntry = {
-    logIndex: asUint64(entry.logIndex, at(path, 'logIndex')),
-    logId: nonEmpty(asBase64(asObject(entry.logId, at(path, 'logId')).keyId, at(path, 'logId.keyId')), at(path, 'logId.keyId')),
+    logIndex,
+    logId,
     kind: asNonEmptyString(kindVersion.kind, at(path, 'kindVersion.kind')),
     version: asNonEmptyString(kindVersion.version, at(path, 'kindVersion.version')),
     integratedTime: asUint64(entry.integratedTime ?? '0', at(path, 'integratedTime')),
