@@ -8,7 +8,7 @@ import type { PickleArtifact } from '../detectors/model/pickle-artifact.js';
 import type { ZipArtifact } from '../detectors/model/zip-anomalies.js';
 import type { NumpyArtifact } from '../detectors/model/numpy-object-array.js';
 import type { TorchScriptArtifact } from '../detectors/model/torchscript-code.js';
-import type { GgufArtifact } from '../detectors/model/gguf-header.js';
+import { dataPastEnd, type GgufArtifact } from '../detectors/model/gguf-header.js';
 import type { OnnxArtifact } from '../detectors/model/onnx-graph.js';
 import { TF_DETAIL_OPS, type SavedModelArtifact } from '../detectors/model/savedmodel-ops.js';
 import type { KerasArtifact } from '../detectors/model/keras-config.js';
@@ -207,6 +207,8 @@ export function scanObject(source: ByteSource, path: string, depth: number, scan
     scanner.collector.run(scanner.detectors, 'gguf', artifact, path);
     const stop = gguf.value.stop ?? gguf.value.problems.find((p) => p.kind === 'limit');
     if (stop) return finish('gguf', 'partial', stop.message, stop.kind === 'limit' ? stop.limit : undefined);
+    // Tensor data is never read, but data the infos place past the end of the file is data that is not there.
+    if (dataPastEnd(gguf.value)) return finish('gguf', 'partial', 'tensor data extends past the end of the file');
     return finish('gguf', 'scanned');
   }
 

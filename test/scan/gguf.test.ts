@@ -46,4 +46,14 @@ describe('GGUF files in a scan', () => {
     expect(r.files[0]?.status).not.toBe('scanned');
     expect(r.findings.some((f) => f.severity === 'high' || f.severity === 'medium')).toBe(true);
   });
+
+  it('a GGUF cut inside its tensor data is partial and says how many bytes are missing; the whole file is quiet', async () => {
+    const whole = gguf(CHATML);
+    const r = await scanOf(whole.subarray(0, whole.length - 100), 'model.gguf');
+    expect(r.files[0]).toMatchObject({ format: 'gguf', status: 'partial' });
+    const finding = r.findings.find((f) => f.ruleId === 'model/gguf-header' && f.messageId === 'dataPastEnd');
+    expect(finding?.message).toContain('(100 missing)');
+    expect(r.status).toBe('partial');
+    expect((await scanOf(whole, 'model.gguf')).files[0]?.status).toBe('scanned');
+  });
 });

@@ -18,13 +18,21 @@ const SENSITIVE_PREFIX = 'tokenizer.chat_template';
  * model/gguf-chat-template). A file that antidote could not read to the end of its tensor infos is never
  * reported as clean.
  */
-export default defineDetector<GgufArtifact, { summary: string; stopped: string; problem: string; duplicateTemplate: string }>({
+/** True when the tensor infos place data past the end of the file (see GgufTensorExtent). */
+export function dataPastEnd(file: GgufFile): boolean {
+  const extent = file.tensorExtent;
+  return extent !== null && extent.end > BigInt(extent.fileSize);
+}
+
+export default defineDetector<GgufArtifact, { summary: string; stopped: string; problem: string; duplicateTemplate: string; dataPastEnd: string; unsizedTypes: string }>({
   id: 'model/gguf-header',
-  title: 'GGUF header or metadata is truncated, over a limit or malformed',
+  title: 'GGUF header or metadata is truncated, over a limit or malformed, or its tensor data does not fit',
   description:
     'GGUF stores no executable code, but its header and metadata declare counts and lengths that loaders trust: ' +
     'lying values drove heap overflows in the GGUF reader of llama.cpp (Cisco Talos advisories, 2024). ' +
-    'A file cut short or over a limit also hides whatever metadata (such as chat templates) comes after the stop.',
+    'A file cut short or over a limit also hides whatever metadata (such as chat templates) comes after the stop, ' +
+    'and tensor infos that place data past the end of the file describe a cut download or a file made to send a ' +
+    'loader out of bounds.',
   remediation:
     'Re-download the file from its original publisher and compare its sha256; do not load a GGUF whose metadata ' +
     'cannot be read to the end. Update llama.cpp and its bindings to a release that validates GGUF headers.',
@@ -35,6 +43,8 @@ export default defineDetector<GgufArtifact, { summary: string; stopped: string; 
     stopped: 'GGUF {{kind}} at byte {{offset}}: {{message}}; metadata after this point was not read',
     problem: 'GGUF {{kind}}: {{message}}',
     duplicateTemplate: 'chat template key {{key}} appears more than once: loaders may use a template antidote did not pick',
+    dataPastEnd: 'tensor data ends at byte {{end}} but the file has {{size}} bytes ({{missing}} missing): tensor {{tensor}} ({{type}} {{dims}}, {{bytes}} bytes at data offset {{offset}}) reaches furthest',
+    unsizedTypes: '{{count}} tensors use ggml types without a known size ({{types}}): whether their data fits in the file was not checked',
   },
   requires: { network: false, unsafe: false },
   input: 'gguf',
@@ -72,7 +82,32 @@ export default defineDetector<GgufArtifact, { summary: string; stopped: string; 
         evidence: { match: problem.kind, ...(problem.limit ? { rule: problem.limit } : {}) },
       });
     }
-    if (!file.stop && file.problems.length === 0) {
+    const extent = file.tensorExtent;
+    if (extent && dataPastEnd(file) && extent.furthest) {
+      // llama.cpp refuses such a file ("tensor data is not within the file bounds"); older readers trusted
+      // the offsets. Either a cut download or a file made to send a loader out of bounds.
+      const t = extent.furthest;
+      context.report({
+        messageId: 'dataPastEnd',
+        data: { end: extent.end.toString(), size: extent.fileSize, missing: (extent.end - BigInt(extent.fileSize)).toString(), tensor: JSON.stringify(t.name), type: t.type, dims: t.dims, bytes: t.bytes.toString(), offset: t.offset.toString() },
+        severity: 'medium',
+        location: { offset: extent.dataOffset },
+        evidence: {
+          match: 'tensor data past the end of the file',
+          rule: 'tensor-extent',
+          details: { dataOffset: extent.dataOffset, dataEnd: extent.end.toString(), fileSize: extent.fileSize, tensorIndex: t.index, tensor: t.name, type: t.type, dims: t.dims, tensorOffset: t.offset.toString(), tensorBytes: t.bytes.toString() },
+        },
+      });
+    }
+    if (extent && extent.unsized > 0) {
+      context.report({
+        messageId: 'unsizedTypes',
+        data: { count: extent.unsized, types: extent.unsizedTypes.join(', ') },
+        severity: 'low',
+        evidence: { rule: 'tensor-extent', details: { unsized: extent.unsized, types: extent.unsizedTypes.join(',') } },
+      });
+    }
+    if (!file.stop && file.problems.length === 0 && !dataPastEnd(file) && (extent?.unsized ?? 0) === 0) {
       context.report({
         messageId: 'summary',
         data: { version: file.version, kvCount: file.kvCount, tensorCount: file.tensorCount, templates: file.chatTemplates.length },

@@ -27,6 +27,22 @@ export const MAX_KEPT_ARRAY_LENGTH = 64;
 export const MAX_TENSOR_DIMS = 4;
 /** Bytes read from the source at a time: large enough that 150k-string vocabularies parse in few reads. */
 const WINDOW_BYTES = 1 << 20;
+/** Bytes kept of the name of the tensor whose data reaches furthest, for evidence. */
+const MAX_EVIDENCE_NAME = 256;
+
+/**
+ * ggml tensor types by code: name, elements per block, bytes per block (ggml.h `ggml_type`, gguf-py
+ * GGML_QUANT_SIZES). Codes 4, 5, 31-33 and 36-38 were removed from the format; a type not listed has no
+ * known size, so its tensor's data extent cannot be checked (counted, never assumed to fit).
+ */
+export const GGML_TYPE_SIZES: Readonly<Record<number, readonly [name: string, blockElements: number, blockBytes: number]>> = {
+  0: ['F32', 1, 4], 1: ['F16', 1, 2], 2: ['Q4_0', 32, 18], 3: ['Q4_1', 32, 20], 6: ['Q5_0', 32, 22], 7: ['Q5_1', 32, 24],
+  8: ['Q8_0', 32, 34], 9: ['Q8_1', 32, 40], 10: ['Q2_K', 256, 84], 11: ['Q3_K', 256, 110], 12: ['Q4_K', 256, 144],
+  13: ['Q5_K', 256, 176], 14: ['Q6_K', 256, 210], 15: ['Q8_K', 256, 292], 16: ['IQ2_XXS', 256, 66], 17: ['IQ2_XS', 256, 74],
+  18: ['IQ3_XXS', 256, 98], 19: ['IQ1_S', 256, 50], 20: ['IQ4_NL', 32, 18], 21: ['IQ3_S', 256, 110], 22: ['IQ2_S', 256, 82],
+  23: ['IQ4_XS', 256, 136], 24: ['I8', 1, 1], 25: ['I16', 1, 2], 26: ['I32', 1, 4], 27: ['I64', 1, 8], 28: ['F64', 1, 8],
+  29: ['IQ1_M', 256, 56], 30: ['BF16', 1, 2], 34: ['TQ1_0', 256, 54], 35: ['TQ2_0', 256, 66], 39: ['MXFP4', 32, 17],
+};
 
 /** The magic that starts every GGUF file. */
 export const GGUF_MAGIC = Buffer.from('GGUF', 'latin1');
@@ -96,6 +112,37 @@ export interface GgufChatTemplate {
   unreadable?: string;
 }
 
+/** The tensor whose data reaches furthest into the file, as its tensor info declares it. */
+export interface GgufTensorSpan {
+  index: number;
+  /** Name, cut to 256 bytes. */
+  name: string;
+  type: string;
+  dims: string;
+  /** Offset from the start of the tensor data, as declared. */
+  offset: bigint;
+  /** Bytes its type and dims take. */
+  bytes: bigint;
+}
+
+/**
+ * Where the tensor data the tensor infos declare ends, against the size of the file: a loader maps
+ * `dataOffset + offset` for `bytes` bytes per tensor, so data that ends past the file is a cut download or
+ * a file made to make a loader read out of bounds.
+ */
+export interface GgufTensorExtent {
+  /** First byte of tensor data: the end of the tensor infos, padded to the alignment. */
+  dataOffset: number;
+  /** Byte just past the furthest tensor (exact, from u64 offsets and dims). */
+  end: bigint;
+  furthest: GgufTensorSpan | null;
+  /** Tensors of a ggml type without a known size (see GGML_TYPE_SIZES): their data was not placed. */
+  unsized: number;
+  /** Codes of those types, up to 8. */
+  unsizedTypes: number[];
+  fileSize: number;
+}
+
 /** A recoverable problem, or the reason reading stopped; `key` names the metadata pair when there is one. */
 export interface GgufProblem extends ReadError {
   key?: string;
@@ -123,6 +170,16 @@ export interface GgufFile {
   stop: GgufProblem | null;
   /** Where the tensor data starts, when the tensor infos were read completely. */
   dataOffset: number | null;
+  /** The declared extent of the tensor data, when the tensor infos were read completely. */
+  tensorExtent: GgufTensorExtent | null;
+}
+
+/** Running state of the extent check while the tensor infos are read. */
+interface ExtentState {
+  end: bigint;
+  furthest: (Omit<GgufTensorSpan, 'name'> & { nameAt: number; nameLength: number }) | null;
+  unsized: number;
+  unsizedTypes: number[];
 }
 
 /** Internal signal that ends the read; caught at the boundary and recorded as `stop`. */
@@ -333,19 +390,22 @@ class GgufParser {
     return kept ? items : { skipped: 'array', elementType, length };
   }
 
-  /** One tensor info: name, n_dims (at most 4), dims, ggml type, data offset; checked, not kept. */
-  tensorInfo(index: number, alignment: number): void {
+  /**
+   * One tensor info: name, n_dims (at most 4), dims, ggml type, data offset; checked, not kept. Its data
+   * span (offset + size from type and dims) feeds `extent`, which keeps the furthest one.
+   */
+  tensorInfo(index: number, alignment: number, extent: ExtentState): void {
     const what = `tensor info ${index}`;
-    this.string(`${what} name`, false);
+    const nameAt = this.cursor.position;
+    const name = this.string(`${what} name`, false);
+    const nameLength = typeof name === 'string' ? Buffer.byteLength(name) : name.length;
     const dimsAt = this.cursor.position;
     const dims = this.cursor.u32(`${what} n_dims`);
     if (dims > MAX_TENSOR_DIMS) {
       throw new Stop({ kind: 'malformed', offset: dimsAt, message: `${what} has ${dims} dimensions; ggml allows at most ${MAX_TENSOR_DIMS}` });
     }
-    for (let d = 0; d < dims; d++) {
-      if (this.wide) this.cursor.u64(`${what} dims`);
-      else this.cursor.u32(`${what} dims`);
-    }
+    const shape: bigint[] = [];
+    for (let d = 0; d < dims; d++) shape.push(this.wide ? this.cursor.u64(`${what} dims`) : BigInt(this.cursor.u32(`${what} dims`)));
     const typeAt = this.cursor.position;
     const type = this.cursor.u32(`${what} type`);
     // ggml has under 64 tensor types; a type beyond that is garbage that loaders reject.
@@ -355,7 +415,37 @@ class GgufParser {
     if (offset % BigInt(alignment) !== 0n) {
       this.problems.push({ kind: 'malformed', offset: offsetAt, message: `${what} data offset ${offset} is not a multiple of the alignment ${alignment}` });
     }
+    const size = GGML_TYPE_SIZES[type];
+    if (size === undefined) {
+      extent.unsized++;
+      if (extent.unsizedTypes.length < 8 && !extent.unsizedTypes.includes(type)) extent.unsizedTypes.push(type);
+      return;
+    }
+    const [typeName, blockElements, blockBytes] = size;
+    // Exact in bigint: four u64 dims multiply past 2^64, which is itself a lie the extent check exposes.
+    const elements = shape.reduce((product, d) => product * d, 1n);
+    if (elements % BigInt(blockElements) !== 0n) {
+      this.problems.push({ kind: 'malformed', offset: dimsAt, message: `${what} has ${elements} elements, not a multiple of the ${typeName} block of ${blockElements}: loaders reject it` });
+    }
+    const bytes = ((elements + BigInt(blockElements) - 1n) / BigInt(blockElements)) * BigInt(blockBytes);
+    const end = offset + bytes;
+    if (extent.furthest === null || end > extent.end) {
+      extent.end = end;
+      extent.furthest = { index, nameAt: nameAt + (this.wide ? 8 : 4), nameLength, type: typeName, dims: `[${shape.join(', ')}]`, offset, bytes };
+    }
   }
+}
+
+/** The extent as a result: absolute end, and the furthest tensor's name read back (bounded) for evidence. */
+function placeExtent(source: ByteSource, dataOffset: number, state: ExtentState): GgufTensorExtent {
+  let furthest: GgufTensorSpan | null = null;
+  if (state.furthest) {
+    const { nameAt, nameLength, ...span } = state.furthest;
+    const name = source.read(nameAt, Math.min(nameLength, MAX_EVIDENCE_NAME)).toString('utf8');
+    furthest = { ...span, name: nameLength > MAX_EVIDENCE_NAME ? `${name}...` : name };
+  }
+  const end = state.furthest ? BigInt(dataOffset) + state.end : BigInt(dataOffset);
+  return { dataOffset, end, furthest, unsized: state.unsized, unsizedTypes: state.unsizedTypes, fileSize: source.size };
 }
 
 /** Chat template keys llama.cpp and llama-cpp-python read: `tokenizer.chat_template` and `tokenizer.chat_template.<name>`. */
@@ -397,6 +487,7 @@ export function readGguf(source: ByteSource, limits: Partial<GgufLimits> = {}): 
     problems: [],
     stop: null,
     dataOffset: null,
+    tensorExtent: null,
   };
   let parser: GgufParser | undefined;
   try {
@@ -455,11 +546,13 @@ export function readGguf(source: ByteSource, limits: Partial<GgufLimits> = {}): 
     if (file.tensorCount * ((file.version >= 2 ? 8 : 4) + 4 + 4 + 8) > cursor.remaining) {
       throw new Stop({ kind: 'truncated', offset: cursor.position, message: `header declares ${file.tensorCount} tensors, more tensor infos than the ${cursor.remaining} bytes left can hold` });
     }
+    const extent: ExtentState = { end: 0n, furthest: null, unsized: 0, unsizedTypes: [] };
     for (let i = 0; i < file.tensorCount; i++) {
-      parser.tensorInfo(i, alignment);
+      parser.tensorInfo(i, alignment, extent);
       file.tensorsRead++;
     }
     file.dataOffset = Math.ceil(cursor.position / alignment) * alignment;
+    file.tensorExtent = placeExtent(source, file.dataOffset, extent);
   } catch (error) {
     file.stop = error instanceof Stop ? error.problem : { kind: 'malformed', message: `reading the GGUF metadata failed: ${errorMessage(error)}` };
   }

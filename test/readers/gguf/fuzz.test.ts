@@ -9,6 +9,7 @@ const SAMPLES: Buffer[] = [
   buildGguf({ version: 3, kv: [['general.architecture', 'string', 'llama'], ['tokenizer.chat_template', 'string', '{{ messages[0].content }}'], ['a', 'array', ['array', [['int32', [1, 2]]]]], ['u', 'uint64', 5n]], tensors: [{ name: 'w', dims: [2, 2] }] }),
   buildGguf({ version: 1, kv: [['tokenizer.ggml.tokens', 'array', vocabulary(100)], ['f', 'float32', 1.5]], tensors: [{ name: 'x', dims: [3] }] }),
   buildGguf({ version: 2, bigEndian: true, kv: [['b', 'bool', true], ['s', 'string', 'hello']] }),
+  buildGguf({ version: 3, kv: [['general.alignment', 'uint32', 64]], tensors: [{ name: 'q', dims: [256, 2], type: 12, offset: 0 }, { name: 'b', dims: [64], type: 30, offset: 320 }, { name: 'x', dims: [32], type: 40, offset: 448 }], dataBytes: 512 }),
 ];
 
 /** A source that counts the bytes it hands out, to show that lying counts do not make the reader allocate. */
@@ -25,6 +26,12 @@ function checkRead(bytes: Buffer): void {
   if (result.ok) {
     expect([1, 2, 3]).toContain(result.value.stop === null ? result.value.version : 1);
     expect(result.value.kv.size).toBeLessThanOrEqual(Math.max(result.value.kvCount, 0));
+    const extent = result.value.tensorExtent;
+    if (extent) {
+      expect(extent.end >= BigInt(extent.dataOffset)).toBe(true);
+      expect(extent.fileSize).toBe(bytes.length);
+      expect((extent.furthest?.name.length ?? 0) <= 259).toBe(true);
+    }
     for (const template of result.value.chatTemplates) if (template.text !== null) parseChatTemplate(template.text);
   } else {
     expect(['malformed', 'truncated', 'limit', 'unsupported', 'io']).toContain(result.error.kind);

@@ -142,3 +142,21 @@ describe('readGguf', () => {
     expect(cut.ok ? 'ok' : cut.error.kind).toBe('truncated');
   });
 });
+
+describe('readGguf: the extent of the tensor data', () => {
+  it('places every tensor from its type and dims: the furthest one, and where the data starts', () => {
+    const file = read({ kv: [], tensors: [{ name: 'a', dims: [32, 4], type: 8, offset: 0 }, { name: 'b', dims: [16], type: 30, offset: 192 }, { name: 'c', dims: [4], type: 0, offset: 160 }], dataBytes: 224 });
+    // Q8_0: 128 elements = 4 blocks x 34 bytes at 0; F32: 4 x 4 bytes at 160; BF16: 16 x 2 bytes at 192.
+    expect(file.tensorExtent).toMatchObject({ end: BigInt(file.dataOffset!) + 224n, unsized: 0, furthest: { index: 1, name: 'b', type: 'BF16', dims: '[16]', offset: 192n, bytes: 32n } });
+    expect(file.tensorExtent?.fileSize).toBe(file.dataOffset! + 224);
+  });
+  it('is absent when the tensor infos were not all read', () => {
+    const bytes = buildGguf({ kv: [], tensors: [{ name: 'w', dims: [2] }] });
+    const result = readGguf(bufferSource(bytes.subarray(0, 40)));
+    expect(result.ok && result.value.tensorExtent).toBeNull();
+  });
+  it('keeps at most 256 bytes of a long tensor name for evidence', () => {
+    const file = read({ kv: [], tensors: [{ name: 'n'.repeat(5000), dims: [1] }] });
+    expect(file.tensorExtent?.furthest?.name).toBe(`${'n'.repeat(256)}...`);
+  });
+});
