@@ -17,6 +17,7 @@ import zipAnomalies from './model/zip-anomalies.js';
 import { isDatasetDetector, type DatasetDetector } from './dataset/dataset-detector.js';
 import unreadableRows from './dataset/unreadable-rows.js';
 import fixedOutput from './dataset/fixed-output.js';
+import labelTrigger from './dataset/label-trigger.js';
 
 /** Every detector, in one explicit list; presets are derived from it. */
 export const allDetectors: readonly Detector<any, any>[] = [
@@ -37,6 +38,7 @@ export const allDetectors: readonly Detector<any, any>[] = [
   unscanned,
   unreadableRows,
   fixedOutput,
+  labelTrigger,
 ];
 
 /** Detectors `antidote scan` runs: everything offline and safe (no network, never executes artifacts). */

