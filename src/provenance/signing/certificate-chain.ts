@@ -68,9 +68,14 @@ function unknownCritical(certificate: Certificate): string | undefined {
   return certificate.parsed.extensions.find((e) => e.critical && !UNDERSTOOD_EXTENSIONS.has(e.oid))?.oid;
 }
 
+/**
+ * `issuer` signed `subject`: the names link (exact encoded bytes) and the signature verifies. CA flags are
+ * checked separately (issuerProblem) so that a non-CA issuer gets its own reason instead of "untrusted".
+ */
 function issued(issuer: Certificate, subject: Certificate): boolean {
+  if (!subject.parsed.issuerDer.equals(issuer.parsed.subjectDer)) return false;
   try {
-    return subject.x509.checkIssued(issuer.x509) && subject.x509.verify(issuer.x509.publicKey);
+    return subject.x509.verify(issuer.x509.publicKey);
   } catch {
     return false;
   }

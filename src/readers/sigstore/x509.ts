@@ -73,6 +73,10 @@ export interface ParsedCertificate {
   der: Buffer;
   version: number;
   serialHex: string;
+  /** The issuer Name as encoded (chains link by exact bytes, as Go's crypto/x509 does). */
+  issuerDer: Buffer;
+  /** The subject Name as encoded. */
+  subjectDer: Buffer;
   notBefore: Date;
   notAfter: Date;
   extensions: CertificateExtension[];
@@ -118,9 +122,9 @@ function readCertificate(der: Buffer): ParsedCertificate {
   }
   const serial = expectUniversal(fields[index], DER_TAG.INTEGER, 'serialNumber');
   expectUniversal(fields[index + 1], DER_TAG.SEQUENCE, 'signature');
-  expectUniversal(fields[index + 2], DER_TAG.SEQUENCE, 'issuer');
+  const issuer = expectUniversal(fields[index + 2], DER_TAG.SEQUENCE, 'issuer');
   const validity = derChildren(expectUniversal(fields[index + 3], DER_TAG.SEQUENCE, 'validity'));
-  expectUniversal(fields[index + 4], DER_TAG.SEQUENCE, 'subject');
+  const subject = expectUniversal(fields[index + 4], DER_TAG.SEQUENCE, 'subject');
   expectUniversal(fields[index + 5], DER_TAG.SEQUENCE, 'subjectPublicKeyInfo');
   if (validity.length !== 2) throw new DerError('validity must hold notBefore and notAfter');
   const notBefore = decodeTime(validity[0]!);
@@ -146,6 +150,8 @@ function readCertificate(der: Buffer): ParsedCertificate {
     der,
     version,
     serialHex: serial.value.toString('hex'),
+    issuerDer: issuer.raw,
+    subjectDer: subject.raw,
     notBefore,
     notAfter,
     extensions,
