@@ -186,7 +186,8 @@ function verifySigner(bundle: SigstoreBundle, trust: LoadedTrust, checks: string
 
   if (trust.kind === 'public-key') {
     const hint = publicKeyHint(trust.key.key);
-    if (material.kind === 'publicKey' && material.hint !== undefined && material.hint !== hint) {
+    // An empty hint is no hint (protobuf's default string), as model_signing treats it.
+    if (material.kind === 'publicKey' && material.hint && material.hint !== hint) {
       return { ok: false, code: 'key-mismatch', message: `the bundle was made with the key whose hint is ${material.hint}, not with the given key (hint ${hint})`, path: 'verificationMaterial.publicKey.hint' };
     }
     if (material.kind === 'publicKey' && material.rawBytes) {
