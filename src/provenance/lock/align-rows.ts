@@ -152,24 +152,29 @@ function align(old: DigestStore, now: DigestStore): { hunks: Hunk[]; unchanged: 
   }
 }
 
-/** A window of prefixes with comparison by position. */
+/** A window of prefixes split into two 32-bit halves, for fast comparison by position. */
 class Prefixes {
   readonly length: number;
-  constructor(private readonly bytes: Buffer) {
+  private readonly high: Uint32Array;
+  private readonly low: Uint32Array;
+
+  constructor(bytes: Buffer) {
     this.length = bytes.length / LEAF_PREFIX_BYTES;
+    this.high = new Uint32Array(this.length);
+    this.low = new Uint32Array(this.length);
+    for (let i = 0; i < this.length; i++) {
+      this.high[i] = bytes.readUInt32BE(i * LEAF_PREFIX_BYTES);
+      this.low[i] = bytes.readUInt32BE(i * LEAF_PREFIX_BYTES + 4);
+    }
   }
-  hi(i: number): number {
-    return this.bytes.readUInt32BE(i * LEAF_PREFIX_BYTES);
-  }
-  lo(i: number): number {
-    return this.bytes.readUInt32BE(i * LEAF_PREFIX_BYTES + 4);
-  }
+
   /** 53 bits of the prefix as a number: a map key (equality is still checked on all 64 bits). */
   key(i: number): number {
-    return this.hi(i) * 2_097_152 + (this.lo(i) >>> 11);
+    return this.high[i]! * 2_097_152 + (this.low[i]! >>> 11);
   }
+
   same(i: number, other: Prefixes, j: number): boolean {
-    return this.hi(i) === other.hi(j) && this.lo(i) === other.lo(j);
+    return this.high[i] === other.high[j] && this.low[i] === other.low[j];
   }
 }
 
@@ -196,7 +201,9 @@ function matchInMemory(a: Prefixes, b: Prefixes): [number, number][] {
     // `tail` is in decreasing order: pushed as it is, its smallest match pops first.
     for (const match of tail) stack.push({ match });
     if (a0 === a1 || b0 === b1) continue;
-    const anchors = uniqueAnchors(a, a0, a1, b, b0, b1);
+    const { anchors, shared } = uniqueAnchors(a, a0, a1, b, b0, b1);
+    // Nothing in common (the usual gap between anchors of reordered rows): all changed, no Myers needed.
+    if (!shared) continue;
     if (anchors.length === 0) {
       const pairs = myers(a, a0, a1, b, b0, b1);
       for (let k = pairs.length - 1; k >= 0; k--) stack.push({ match: pairs[k]! });
@@ -216,8 +223,11 @@ function matchInMemory(a: Prefixes, b: Prefixes): [number, number][] {
   return out;
 }
 
-/** Rows occurring exactly once in each range, as pairs forming the longest chain increasing in both positions. */
-function uniqueAnchors(a: Prefixes, a0: number, a1: number, b: Prefixes, b0: number, b1: number): [number, number][] {
+/**
+ * Rows occurring exactly once in each range, as pairs forming the longest chain increasing in both positions;
+ * `shared` tells whether the ranges have any row in common at all.
+ */
+function uniqueAnchors(a: Prefixes, a0: number, a1: number, b: Prefixes, b0: number, b1: number): { anchors: [number, number][]; shared: boolean } {
   // key -> [count in a, position in a, count in b, position in b]
   const seen = new Map<number, [number, number, number, number]>();
   for (let i = a0; i < a1; i++) {
@@ -225,16 +235,18 @@ function uniqueAnchors(a: Prefixes, a0: number, a1: number, b: Prefixes, b0: num
     if (entry) entry[0]++;
     else seen.set(a.key(i), [1, i, 0, -1]);
   }
+  let shared = false;
   for (let j = b0; j < b1; j++) {
     const entry = seen.get(b.key(j));
     if (!entry) continue;
+    shared = true;
     entry[2]++;
     entry[3] = j;
   }
   const candidates: [number, number][] = [];
   for (const [, [ca, i, cb, j]] of seen) if (ca === 1 && cb === 1 && a.same(i, b, j)) candidates.push([i, j]);
   candidates.sort((x, y) => x[0] - y[0]);
-  return longestIncreasing(candidates);
+  return { anchors: longestIncreasing(candidates), shared };
 }
 
 /** Longest subsequence of pairs (sorted by first) whose second elements increase: patience sorting, O(n log n). */

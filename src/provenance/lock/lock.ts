@@ -154,11 +154,11 @@ export async function lock(options: LockOptions): Promise<LockOutcome> {
       const { size, sha256 } = sidecar.finish();
       moveIntoPlace(sidecarTemp, sidecarPath);
       sidecar = undefined;
-      // Insert rowDigests before files so the key order of the JSON stays fixed.
-      const { files: lockedFiles, ...head } = lockfile;
-      return { lockfile: { ...head, rowDigests: { path: sidecarName, size, sha256 }, files: lockedFiles }, problems };
+      lockfile.rowDigests = { path: sidecarName, size, sha256 };
+    } else if (existsSync(sidecarPath)) {
+      // A sidecar left by an earlier lock of the same name would be stale: nothing refers to it any more.
+      rmSync(sidecarPath);
     }
-    if (existsSync(sidecarPath)) rmSync(sidecarPath);
     return { lockfile, problems };
   } finally {
     sidecar?.discard();

@@ -85,7 +85,27 @@ export interface Lockfile {
 
 /** Serialise a lockfile: two-space JSON, keys in a fixed order, one trailing newline (stable git diffs). */
 export function serializeLockfile(lockfile: Lockfile): string {
-  return `${JSON.stringify(lockfile, null, 2)}\n`;
+  return `${JSON.stringify(inFixedOrder(lockfile), null, 2)}\n`;
+}
+
+/** A copy whose keys are in the documented order, however the object was built. */
+function inFixedOrder(l: Lockfile): Lockfile {
+  const ordered: Record<string, unknown> = { lockfileVersion: l.lockfileVersion, tool: { name: l.tool.name, version: l.tool.version } };
+  if (l.source) ordered.source = l.source.revision === undefined ? { url: l.source.url } : { url: l.source.url, revision: l.source.revision };
+  ordered.rowEncoding = l.rowEncoding;
+  ordered.roots = l.roots.map((r) => ({ path: r.path, kind: r.kind }));
+  if (l.rowDigests) ordered.rowDigests = { path: l.rowDigests.path, size: l.rowDigests.size, sha256: l.rowDigests.sha256 };
+  ordered.files = l.files.map((f) => {
+    const file: Record<string, unknown> = { path: f.path, size: f.size, sha256: f.sha256 };
+    if (f.datasetError !== undefined) file.datasetError = f.datasetError;
+    const d = f.dataset;
+    if (d) {
+      const prefixes = d.leafPrefixes.encoding === 'inline' ? { encoding: 'inline', data: d.leafPrefixes.data } : { encoding: 'sidecar', offset: d.leafPrefixes.offset };
+      file.dataset = { format: d.format, rows: d.rows, badRows: d.badRows, incomplete: d.incomplete, columns: d.columns.map((c) => ({ name: c.name, type: c.type })), merkleRoot: d.merkleRoot, leafPrefixes: prefixes };
+    }
+    return file;
+  });
+  return ordered as unknown as Lockfile;
 }
 
 /** Write a lockfile atomically (temp file then rename), so a crash never leaves half a lockfile. */
