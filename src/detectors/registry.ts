@@ -16,6 +16,7 @@ import torchscriptCode from './model/torchscript-code.js';
 import zipAnomalies from './model/zip-anomalies.js';
 import { isDatasetDetector, type DatasetDetector } from './dataset/dataset-detector.js';
 import unreadableRows from './dataset/unreadable-rows.js';
+import promptInjection from './dataset/prompt-injection.js';
 import fixedOutput from './dataset/fixed-output.js';
 import labelTrigger from './dataset/label-trigger.js';
 
@@ -37,6 +38,7 @@ export const allDetectors: readonly Detector<any, any>[] = [
   modelFolder,
   unscanned,
   unreadableRows,
+  promptInjection,
   fixedOutput,
   labelTrigger,
 ];
