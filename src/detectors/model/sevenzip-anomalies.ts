@@ -45,7 +45,11 @@ export default defineDetector<SevenZipArtifact, { anomaly: string }>({
         messageId: 'anomaly',
         data: { kind: anomaly.kind, detail: anomaly.message },
         severity: SEVERITY[anomaly.kind],
-        evidence: { match: anomaly.entry ?? anomaly.limit, rule: anomaly.kind },
+        evidence: {
+          match: anomaly.entry ?? anomaly.limit,
+          rule: anomaly.kind,
+          ...(anomaly.target !== undefined ? { excerpt: anomaly.target, details: { target: anomaly.target } } : {}),
+        },
       });
     }
   },

@@ -43,6 +43,10 @@ const MAX_OUTPUT_LINES = 10_000;
 const MAX_OUTPUT_LINE = 64 * 1024;
 /** Work folder inside the WASM file system; removed after every read. */
 const WORK = '/antidote-7z';
+/** Symlink members whose target is read for evidence; each costs one more 7-Zip run. */
+export const MAX_SYMLINK_TARGETS = 32;
+/** Longest symlink target read (PATH_MAX on Linux); longer ones are not read. */
+export const MAX_SYMLINK_TARGET_BYTES = 4096;
 
 /** One member as the archive's headers list it (7-Zip `l -slt`). */
 export interface SevenZipEntry {
@@ -54,6 +58,8 @@ export interface SevenZipEntry {
   /** 7-Zip's attribute text, e.g. `A -rw-r--r--` or `A lrwxrwxrwx`, for evidence. */
   attributes: string;
   method: string;
+  /** For a symlink: the path it points to, as stored (read, never followed); absent when not read. */
+  linkTarget?: string;
 }
 
 /** One extracted regular file: its path as 7-Zip wrote it (sanitised: no `..`, no leading `/`) and its bytes. */
@@ -68,6 +74,8 @@ export type SevenZipAnomalyKind = 'path-traversal' | 'symlink' | 'encrypted' | '
 export interface SevenZipAnomaly {
   kind: SevenZipAnomalyKind;
   entry?: string;
+  /** For `symlink`: the link's target, when it was read. */
+  target?: string;
   /** For `over-limit`: the name of the limit. */
   limit?: string;
   message: string;
@@ -180,6 +188,31 @@ class Engine implements SevenZipReader {
     }
   }
 
+  /**
+   * A 7z symlink stores its target as the member's data. 7-Zip extracting to a folder would make a link
+   * (rewriting absolute targets) or refuse a dangerous one, so the data is written to stdout instead (`-so`)
+   * and taken from the output: the target as stored, never resolved or followed. `--` ends the switches and
+   * `-spd` turns wildcards off, so a link named `-x` or `*` names only itself.
+   */
+  private readLinkTargets(entries: SevenZipEntry[], anomalies: SevenZipAnomaly[]): void {
+    const links = entries.filter((e) => e.type === 'symlink' && !e.encrypted && e.size > 0 && e.size <= MAX_SYMLINK_TARGET_BYTES).slice(0, MAX_SYMLINK_TARGETS);
+    for (const entry of links) {
+      const result = this.run(['x', '-so', '-t7z', '-spd', '-sccUTF-8', DUMMY_PASSWORD, '--', `${WORK}/in.7z`, entry.name]);
+      // Emscripten's stdout keeps a last line without a newline until it is flushed: flush it into `lines`.
+      const stdout = (this.module!.FS as unknown as { getStream(fd: number): { stream_ops?: { fsync?(stream: unknown): void } } | null }).getStream(1);
+      stdout?.stream_ops?.fsync?.(stdout);
+      if (result.threw || this.broken !== undefined) return;
+      const target = this.out.lines.join('\n');
+      if (target.length === 0) continue;
+      entry.linkTarget = target;
+      for (const anomaly of anomalies) {
+        if (anomaly.kind !== 'symlink' || anomaly.entry !== entry.name || anomaly.target !== undefined) continue;
+        anomaly.target = target;
+        anomaly.message = `symlink member ${JSON.stringify(entry.name)} points to ${JSON.stringify(target)} (${entry.attributes}); not followed or scanned`;
+      }
+    }
+  }
+
   private listAndExtract(bytes: Buffer, limits: Limits, budget?: SevenZipBudget): ReadResult<SevenZipArchive> {
     if (headersEncrypted(bytes)) {
       // Checked before 7-Zip sees the archive: opening it would run the password key derivation (up to
@@ -236,6 +269,9 @@ class Engine implements SevenZipReader {
     }
     const remaining = Math.min(limits.maxTotalUncompressed, budget?.remaining ?? Infinity);
     if (total > remaining) return overLimit('maxTotalUncompressed', `members declare ${total} bytes, over what is left of maxTotalUncompressed (${remaining})`);
+
+    // Within the limits: read where the links point, for the evidence (the declared sizes bound the decoding).
+    this.readLinkTargets(entries, anomalies);
 
     const scannable = entries.filter((e) => e.type === 'file' && !e.encrypted);
     if (scannable.length === 0) {

@@ -35,4 +35,12 @@ describe('model/sevenzip-anomalies', () => {
     expect(brief(found)).toEqual([expected]);
     expect(found[0]!.evidence?.rule).toBe(rule);
   });
+  it('a symlink finding carries its target as evidence', () => {
+    const found = findings('symlink-tricky.7z');
+    expect(found.map((f) => [f.evidence.match, f.evidence.excerpt, f.severity])).toEqual([
+      ['*', '../../../root/.ssh/authorized_keys', 'high'],
+      ['-rf.bin', '/etc/shadow', 'high'],
+    ]);
+    expect(found[1]!.message).toBe('symlink: symlink member "-rf.bin" points to "/etc/shadow" (A lrwxrwxrwx); not followed or scanned');
+  });
 });

@@ -56,11 +56,29 @@ describe('7z reader', () => {
     expect(existsSync('etc/cron.d/evil')).toBe(false);
   });
 
-  it('symlink member: a finding, never followed or read', () => {
+  it('symlink member: a finding that shows its target, never followed or read as a file', () => {
     const a = archive(fixture('symlink.7z'));
     expect(kinds(a)).toEqual(['symlink']);
-    expect(a.entries.find((e) => e.name === 'model.bin')?.type).toBe('symlink');
+    expect(a.entries.find((e) => e.name === 'model.bin')).toMatchObject({ type: 'symlink', linkTarget: '/etc/passwd' });
+    expect(a.anomalies[0]).toMatchObject({ target: '/etc/passwd' });
+    expect(a.anomalies[0]!.message).toContain('points to "/etc/passwd"');
     expect(a.members.map((m) => m.name)).toEqual(['real.txt']);
+  });
+
+  it('symlink targets are read per link, by exact name: a link named `*` or `-rf.bin` names only itself', () => {
+    const a = archive(fixture('symlink-tricky.7z'));
+    expect(a.entries.map((e) => [e.name, e.type, e.linkTarget])).toEqual([
+      ['*', 'symlink', '../../../root/.ssh/authorized_keys'],
+      ['-rf.bin', 'symlink', '/etc/shadow'],
+      ['real.txt', 'file', undefined],
+    ]);
+    expect(a.members.map((m) => [m.name, m.data.toString()])).toEqual([['real.txt', 'x\n']]);
+  });
+
+  it('a symlink in an archive over a limit is still a finding, its target not read', () => {
+    const a = archive(fixture('symlink.7z'), resolveLimits({ maxMemberBytes: 1 }));
+    expect(kinds(a)).toEqual(['symlink', 'over-limit']);
+    expect(a.entries.find((e) => e.name === 'model.bin')?.linkTarget).toBeUndefined();
   });
 
   it('encrypted members: a finding and incomplete, never clean', () => {
