@@ -1,0 +1,10 @@
+export type * from './cyclonedx-types.js';
+export type * from './types.js';
+export { buildBom, BOM_SCHEMA_URL } from './build-bom.js';
+export { gatherBomInput, readModelConfig, readFolderCard, MAX_CONFIG_BYTES, type DatasetDescriber, type GatherOptions } from './gather-bom-input.js';
+export { MODEL_FORMATS } from './model-formats.js';
+export { serialNumber, uuidV5, ANTIDOTE_BOM_NAMESPACE } from './serial-number.js';
+export { licenseChoice } from './spdx-license.js';
+export { describeDatasetFile, findDatasetInputs } from './dataset-facts.js';
+export { bomLockFrom } from './lock-status.js';
+export { bomSignatureFrom } from './signature-status.js';
