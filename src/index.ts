@@ -13,5 +13,7 @@ export { renderReport, REPORT_FORMATS, type ReportFormat } from './report/index.
 export { parseResult } from './report/json.js';
 export * from './provenance/lock/index.js';
 export * from './provenance/signing/index.js';
+export * from './provenance/policy/index.js';
+export * from './provenance/bom/index.js';
 export { main as runCli } from './cli/main.js';
 export { VERSION } from './version.js';
