@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,9 +14,15 @@ const BIN = new URL('../../src/cli/bin.ts', import.meta.url).pathname;
 // Absolute, because the child runs in a temporary project folder where `tsx` cannot be resolved by name.
 const TSX = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 
-function antidote(args: string[], cwd: string): { code: number; stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, ['--import', TSX, BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { code: run.status ?? -1, stdout: run.stdout, stderr: run.stderr };
+/** Run the CLI without blocking the test worker (a blocked worker misses vitest's own messages). */
+function antidote(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done, failed) => {
+    execFile(process.execPath, ['--import', TSX, BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : undefined;
+      if (code === undefined) failed(error);
+      else done({ code, stdout, stderr });
+    });
+  });
 }
 
 function project(policy?: string): string {
@@ -29,38 +35,38 @@ function project(policy?: string): string {
 }
 
 describe('antidote scan honours antidote.yaml', () => {
-  it('without a policy the default threshold (high) passes a medium finding', () => {
-    expect(antidote(['scan', 'unknown.pkl'], project()).code).toBe(0);
+  it('without a policy the default threshold (high) passes a medium finding', async () => {
+    expect((await antidote(['scan', 'unknown.pkl'], project())).code).toBe(0);
   });
 
-  it('scan.fail-on in ./antidote.yaml lowers the threshold', () => {
-    const r = antidote(['scan', 'unknown.pkl'], project('version: 1\nscan:\n  fail-on: medium\n'));
+  it('scan.fail-on in ./antidote.yaml lowers the threshold', async () => {
+    const r = await antidote(['scan', 'unknown.pkl'], project('version: 1\nscan:\n  fail-on: medium\n'));
     expect(r.code).toBe(1);
   });
 
-  it('scan.strict in the policy raises unknown imports to high', () => {
-    expect(antidote(['scan', 'unknown.pkl'], project('version: 1\nscan:\n  strict: true\n')).code).toBe(1);
+  it('scan.strict in the policy raises unknown imports to high', async () => {
+    expect((await antidote(['scan', 'unknown.pkl'], project('version: 1\nscan:\n  strict: true\n'))).code).toBe(1);
   });
 
-  it('--fail-on on the command line wins over the policy', () => {
-    expect(antidote(['scan', 'unknown.pkl', '--fail-on', 'high'], project('version: 1\nscan:\n  fail-on: medium\n')).code).toBe(0);
+  it('--fail-on on the command line wins over the policy', async () => {
+    expect((await antidote(['scan', 'unknown.pkl', '--fail-on', 'high'], project('version: 1\nscan:\n  fail-on: medium\n'))).code).toBe(0);
   });
 
-  it('--policy-file names a policy elsewhere, and ./antidote.yaml is then not read', () => {
+  it('--policy-file names a policy elsewhere, and ./antidote.yaml is then not read', async () => {
     const dir = project('version: 1\nscan:\n  fail-on: critical\n');
     writeFileSync(join(dir, 'strict.yaml'), 'version: 1\nscan:\n  fail-on: low\n');
-    expect(antidote(['scan', 'unknown.pkl', '--policy-file', 'strict.yaml'], dir).code).toBe(1);
+    expect((await antidote(['scan', 'unknown.pkl', '--policy-file', 'strict.yaml'], dir)).code).toBe(1);
     writeFileSync(join(dir, 'strict.yaml'), 'version: 1\nscan:\n  fail-on: critical\n');
     writeFileSync(join(dir, 'antidote.yaml'), 'version: 1\nscan:\n  fail-on: low\n');
-    expect(antidote(['scan', 'unknown.pkl', '--policy-file', 'strict.yaml'], dir).code).toBe(0);
+    expect((await antidote(['scan', 'unknown.pkl', '--policy-file', 'strict.yaml'], dir)).code).toBe(0);
   });
 
   it.each([
     ['a bad severity', 'version: 1\nscan:\n  fail-on: hihg\n', /antidote\.yaml:3:12: scan\.fail-on must be one of/],
     ['an unknown key', 'version: 1\nscna:\n  fail-on: low\n', /antidote\.yaml:2:1: unknown key 'scna' at the top level; did you mean 'scan'\?/],
     ['bad YAML', 'version: 1\nscan: [\n', /antidote\.yaml:3:1: YAML: /],
-  ])('a policy with %s is exit 2, with line:col and no stack trace', (_name, policy, message) => {
-    const r = antidote(['scan', 'unknown.pkl'], project(policy));
+  ])('a policy with %s is exit 2, with line:col and no stack trace', async (_name, policy, message) => {
+    const r = await antidote(['scan', 'unknown.pkl'], project(policy));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^antidote: error: /);
     expect(r.stderr).toMatch(message);
@@ -68,8 +74,8 @@ describe('antidote scan honours antidote.yaml', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('a --policy-file that does not exist is exit 2 naming it', () => {
-    const r = antidote(['scan', 'unknown.pkl', '--policy-file', 'missing.yaml'], project());
+  it('a --policy-file that does not exist is exit 2 naming it', async () => {
+    const r = await antidote(['scan', 'unknown.pkl', '--policy-file', 'missing.yaml'], project());
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('missing.yaml: cannot read the policy file');
   });

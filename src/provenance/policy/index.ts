@@ -4,3 +4,4 @@ export { checkLockAgainstPolicy, MAX_COVERAGE_FILES, type LockFacts } from './ch
 export { checkSignatureAgainstPolicy, allowedSigner, SIGNATURE_VERIFIED, type SignatureFacts } from './check-signature.js';
 export { hubOrganisation, urlHasPrefix, allowedBy } from './source-match.js';
 export { POLICY_FILE_NAME, findPolicyFile, loadProjectPolicy, scanFailOn, scanStrict, auditThresholds } from './project-policy.js';
+export { lockFactsOf, signatureFactsOf } from './policy-inputs.js';
