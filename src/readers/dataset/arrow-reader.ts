@@ -3,6 +3,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { DataType, Message, RecordBatchReader, type Field, type RecordBatch, type Schema } from 'apache-arrow';
 import { Footer } from 'apache-arrow/ipc/metadata/file';
 import { errorMessage, fail, ok, type ReadResult } from '../../core/index.js';
+import { checkArrowFooter, checkArrowMessage } from './arrow-flatbuffers.js';
 import { convertCell, type CellProblem } from './cell-values.js';
 import { setField, type ReadState, type RowObject } from './read-state.js';
 import type { DatasetColumn, DatasetEvent, DatasetLimits, DatasetValue } from './types.js';
@@ -76,6 +77,8 @@ async function readMessageAt(handle: FileHandle, offset: number, size: number, l
   }
   if (start + length > size) return { ok: false, eos: false, kind: 'truncated', message: `message header at byte ${offset} runs past the end of the file` };
   const bytes = await readExactly(handle, start, length);
+  const unsafe = checkArrowMessage(bytes);
+  if (unsafe) return { ok: false, eos: false, kind: 'malformed', message: `message header at byte ${offset} is corrupt: ${unsafe}` };
   let message: Message;
   try {
     message = Message.decode(bytes);
@@ -129,6 +132,8 @@ export function sniffArrow(head: Uint8Array): 'file' | 'stream' | undefined {
   const length = bytes.readUInt32LE(4);
   if (length < 8 || length > 16 * 1024 * 1024) return undefined;
   if (bytes.length < 8 + length) return 'stream';
+  // A stream whose schema header is corrupt is still an Arrow stream: the reader reports what is wrong with it.
+  if (checkArrowMessage(bytes.subarray(8, 8 + length))) return 'stream';
   try {
     return Number(Message.decode(bytes.subarray(8, 8 + length)).headerType) === HEADER_SCHEMA ? 'stream' : undefined;
   } catch {
@@ -234,9 +239,12 @@ async function openFileLayout(handle: FileHandle, size: number, limits: DatasetL
     return fail({ kind: 'limit', limit: 'maxFooterBytes', message: `footer of ${footerLength} bytes is over the ${limits.maxFooterBytes}-byte limit (maxFooterBytes)` });
   }
   if (footerLength <= 0 || footerLength > size - 18) return fail({ kind: 'malformed', message: `footer length ${footerLength} does not fit the file`, offset: size - 10 });
+  const footerBytes = await readExactly(handle, size - 10 - footerLength, footerLength);
+  const unsafe = checkArrowFooter(footerBytes);
+  if (unsafe) return fail({ kind: 'malformed', message: `footer is corrupt: ${unsafe}`, offset: size - 10 - footerLength });
   let footer: Footer;
   try {
-    footer = Footer.decode(await readExactly(handle, size - 10 - footerLength, footerLength));
+    footer = Footer.decode(footerBytes);
   } catch (error) {
     return fail({ kind: 'malformed', message: `footer does not decode: ${errorMessage(error)}`, offset: size - 10 - footerLength });
   }

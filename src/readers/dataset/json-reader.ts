@@ -581,8 +581,10 @@ export class JsonScanner {
         if (isWhitespace(b)) continue;
         this.trailingOffset = base + i;
         this.trailingLine = this.line;
-        this.trailingHead = Buffer.from(chunk.subarray(i, i + EXCERPT_BYTES));
+        this.trailingHead = Buffer.alloc(0);
       }
+      const head = this.trailingHead!;
+      if (head.length < EXCERPT_BYTES) this.trailingHead = Buffer.concat([head, chunk.subarray(i, i + EXCERPT_BYTES - head.length)]);
       this.trailingBytes += len - i;
       return len;
     }

@@ -24,6 +24,28 @@ function batchedTable(batchSize: number): Table {
 
 const expected = rows.map((row, i) => ({ ...row, id: BigInt(i) << 40n }));
 
+/** Offset of an offset-typed field of the flatbuffer table at `table` (0 when absent), read by hand. */
+function fieldPosition(bytes: Buffer, table: number, id: number): number {
+  const vtable = table - bytes.readInt32LE(table);
+  const slot = 4 + 2 * id;
+  if (slot + 2 > bytes.readUInt16LE(vtable)) return 0;
+  const offset = bytes.readUInt16LE(vtable + slot);
+  return offset === 0 ? 0 : table + offset;
+}
+
+/** A stream whose schema says it has 2^31-1 fields (the flatbuffer runtime would loop and allocate for each). */
+function hugeFieldCount(stream: Buffer): Buffer {
+  const bytes = Buffer.from(stream);
+  const base = 8; // continuation marker and metadata length
+  const message = base + bytes.readUInt32LE(base);
+  const headerField = fieldPosition(bytes, message, 2);
+  const schema = headerField + bytes.readUInt32LE(headerField);
+  const fieldsField = fieldPosition(bytes, schema, 1);
+  const fields = fieldsField + bytes.readUInt32LE(fieldsField);
+  bytes.writeUInt32LE(0x7fffffff, fields);
+  return bytes;
+}
+
 describe('Arrow IPC reader', () => {
   for (const layout of ['stream', 'file'] as const) {
     it(`round-trips rows across record batches (${layout} format)`, async () => {
@@ -55,7 +77,7 @@ describe('Arrow IPC reader', () => {
     const table = new Table({
       tags: vectorFromArray([['x', 'y'], []], new List(new Field('item', new Utf8(), true))),
       turn: vectorFromArray([{ role: 'user', n: 1 }, { role: 'assistant', n: 2 }], new Struct([new Field('role', new Utf8(), true), new Field('n', new Int32(), true)])),
-      map: vectorFromArray([new Map([['k', 1]]), new Map([['j', 2]])], new Map_(new Field('entries', new Struct([new Field('key', new Utf8(), false), new Field('value', new Int32(), true)])))),
+      map: vectorFromArray([new Map([['k', 1]]), new Map([['j', 2]])], new Map_(new Field('entries', new Struct([new Field('key', new Utf8(), false), new Field('value', new Int32(), true)])) as never)),
       label: vectorFromArray(['pos', 'neg'], new Dictionary(new Utf8(), new Int32())),
       when: vectorFromArray([new Date(86_400_000), new Date(0)], new TimestampMillisecond()),
       bytes: vectorFromArray([new Uint8Array([1, 2]), new Uint8Array([])], new Binary()),
@@ -125,6 +147,13 @@ describe('Arrow IPC reader', () => {
     const huge = buildArrow(batchedTable(10), 'file');
     huge.writeInt32LE(0x7ffffff0, huge.length - 10);
     expect(await openDataset(tempFile('huge.arrow', huge))).toMatchObject({ ok: false, error: { kind: 'limit', limit: 'maxFooterBytes' } });
+  });
+
+  it('a schema whose field vector claims 2^31 entries is refused before apache-arrow decodes it (heap exhaustion)', async () => {
+    const bytes = hugeFieldCount(buildArrow(batchedTable(10), 'stream'));
+    const opened = await openDataset(tempFile('fields.arrow', bytes));
+    expect(opened).toMatchObject({ ok: false, error: { kind: 'malformed' } });
+    if (!opened.ok) expect(opened.error.message).toMatch(/corrupt: a vector of 2147483647 elements/);
   });
 
   it('a header declaring a huge metadata length is refused before it is allocated', async () => {
