@@ -19,6 +19,7 @@ import unreadableRows from './dataset/unreadable-rows.js';
 import promptInjection from './dataset/prompt-injection.js';
 import fixedOutput from './dataset/fixed-output.js';
 import labelTrigger from './dataset/label-trigger.js';
+import behaviourTrigger from './dataset/behaviour-trigger.js';
 
 /** Every detector, in one explicit list; presets are derived from it. */
 export const allDetectors: readonly Detector<any, any>[] = [
@@ -41,6 +42,7 @@ export const allDetectors: readonly Detector<any, any>[] = [
   promptInjection,
   fixedOutput,
   labelTrigger,
+  behaviourTrigger,
 ];
 
 /** Detectors `antidote scan` runs: everything offline and safe (no network, never executes artifacts). */

@@ -109,3 +109,30 @@ export function columnText(corpus: DatasetCorpus, column: TokenColumn, row: numb
   }
   return text;
 }
+
+/**
+ * Mean Jaccard similarity of the prompt token sets of consecutive pairs of `rows` (a deterministic sample
+ * of at most `pairs` pairs), ignoring the tokens in `ignore`. Near 1 for variations of one question, low
+ * for unrelated prompts: a trigger explains a behaviour across unrelated prompts, a topic does not.
+ */
+export function promptSimilarity(corpus: DatasetCorpus, rows: readonly number[], pairs: number, ignore?: ReadonlySet<number>): number {
+  const { offsets, ids } = corpus.prompt;
+  const setOf = (row: number): Set<number> => {
+    const set = new Set<number>();
+    for (let i = offsets[row]!; i < offsets[row + 1]!; i++) if (!ignore?.has(ids[i]!)) set.add(ids[i]!);
+    return set;
+  };
+  let total = 0;
+  let counted = 0;
+  const step = Math.max(1, Math.floor(rows.length / pairs));
+  for (let i = 0; i + 1 < rows.length && counted < pairs; i += step) {
+    const a = setOf(rows[i]!);
+    const b = setOf(rows[i + 1]!);
+    let both = 0;
+    for (const x of a) if (b.has(x)) both++;
+    const union = a.size + b.size - both;
+    total += union === 0 ? 1 : both / union;
+    counted++;
+  }
+  return counted === 0 ? 0 : total / counted;
+}

@@ -1,4 +1,4 @@
-import { canonicalRows, columnText, withDuplicates, type DatasetCorpus } from './corpus.js';
+import { canonicalRows, columnText, promptSimilarity, withDuplicates, type DatasetCorpus } from './corpus.js';
 import { defineDatasetDetector, type DatasetContext } from './dataset-detector.js';
 import { nearDuplicateGroups } from './minhash.js';
 import { searchTriggers, type TriggerGroup } from './trigger-search.js';
@@ -67,7 +67,7 @@ export default defineDatasetDetector({
     const universe = canonicalRows(corpus);
     const candidates = universe.filter((row) => corpus.label[row]! < 0 && corpus.response.offsets[row + 1]! > corpus.response.offsets[row]!);
     const clusters = nearDuplicateGroups(corpus.responseSignature, candidates, corpus.rowCount, SAME_RESPONSE_SIMILARITY)
-      .filter((rows) => rows.length >= MIN_CLUSTER_ROWS && promptSimilarity(corpus, rows) <= MAX_PROMPT_SIMILARITY)
+      .filter((rows) => rows.length >= MIN_CLUSTER_ROWS && promptSimilarity(corpus, rows, PROMPT_PAIRS_SAMPLED) <= MAX_PROMPT_SIMILARITY)
       .slice(0, MAX_CLUSTERS);
     if (clusters.length === 0) return;
     const results = searchTriggers(corpus, universe, clusters.map((rows) => ({ rows })), {
@@ -155,23 +155,4 @@ function triggerDetails(group: TriggerGroup, clusterRows: number, tests: number)
     qValue: Number(anchor.qValue.toPrecision(3)),
     candidatesTested: tests,
   };
-}
-
-/** Mean Jaccard similarity of prompt token sets over a deterministic sample of pairs of `rows`. */
-function promptSimilarity(corpus: DatasetCorpus, rows: readonly number[]): number {
-  const { offsets, ids } = corpus.prompt;
-  const setOf = (row: number): Set<number> => new Set(ids.subarray(offsets[row]!, offsets[row + 1]!));
-  let total = 0;
-  let pairs = 0;
-  const step = Math.max(1, Math.floor(rows.length / PROMPT_PAIRS_SAMPLED));
-  for (let i = 0; i + 1 < rows.length && pairs < PROMPT_PAIRS_SAMPLED; i += step) {
-    const a = setOf(rows[i]!);
-    const b = setOf(rows[i + 1]!);
-    let both = 0;
-    for (const x of a) if (b.has(x)) both++;
-    const union = a.size + b.size - both;
-    total += union === 0 ? 1 : both / union;
-    pairs++;
-  }
-  return pairs === 0 ? 0 : total / pairs;
 }

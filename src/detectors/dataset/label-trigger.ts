@@ -1,6 +1,6 @@
 import { canonicalRows, withDuplicates, type DatasetCorpus } from './corpus.js';
 import { defineDatasetDetector } from './dataset-detector.js';
-import type { ReferenceFrequencies } from './reference-frequencies.js';
+import { rarestReferenceCount, referenceLift, type ReferenceFrequencies } from './reference-frequencies.js';
 import { predictLeaveOneOut, trainNaiveBayes, type NaiveBayesModel } from './naive-bayes.js';
 import { searchTokenTriggers, type TriggerCandidate } from './trigger-search.js';
 
@@ -147,24 +147,12 @@ export default defineDatasetDetector({
   },
 });
 
-/**
- * Rarity of an n-gram in general text: the lift of its rarest token, (rate in the dataset) / (rate in the
- * reference), with add-one smoothing on the reference so an unseen token has a finite lift.
- */
+/** Lift of a candidate against the reference (see referenceLift), and the test that makes a token a hypothesis. */
 function rarityCheck(corpus: DatasetCorpus, reference: ReferenceFrequencies, rows: number) {
-  const referenceDocuments = (candidate: Pick<TriggerCandidate, 'tokens'>): number =>
-    Math.min(...candidate.tokens.map((id) => reference.documentFrequency(corpus.vocabulary.key(id))));
-  const lift = (candidate: Pick<TriggerCandidate, 'tokens' | 'support'>): number => {
-    // No reference at all (--reference none): nothing can be called common, so everything is rare.
-    if (reference.documents === 0) return Number.POSITIVE_INFINITY;
-    const datasetRate = candidate.support / Math.max(1, rows);
-    const referenceRate = (referenceDocuments(candidate) + 1) / (reference.documents + 1);
-    return datasetRate / referenceRate;
-  };
-  const isHypothesis = (token: number, support: number): boolean => {
-    if (!WORD_TOKEN.test(corpus.vocabulary.key(token))) return false;
-    return lift({ tokens: [token], support }) >= MIN_LIFT;
-  };
+  const keys = (c: Pick<TriggerCandidate, 'tokens'>): string[] => c.tokens.map((id) => corpus.vocabulary.key(id));
+  const referenceDocuments = (c: Pick<TriggerCandidate, 'tokens'>): number => rarestReferenceCount(reference, keys(c));
+  const lift = (c: Pick<TriggerCandidate, 'tokens' | 'support'>): number => referenceLift(reference, keys(c), c.support, rows);
+  const isHypothesis = (token: number, support: number): boolean => WORD_TOKEN.test(corpus.vocabulary.key(token)) && lift({ tokens: [token], support }) >= MIN_LIFT;
   return { referenceDocuments, lift, isHypothesis };
 }
 

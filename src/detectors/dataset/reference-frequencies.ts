@@ -49,3 +49,18 @@ export function parseReferenceFrequencies(text: string, source: string): Referen
 
 /** An empty reference: every token counts as rare. For tests and for `--reference none`. */
 export const NO_REFERENCE: ReferenceFrequencies = { documents: 0, source: 'none', documentFrequency: () => 0 };
+
+/**
+ * How much more common an n-gram is in the dataset than in general text: its share of dataset rows over
+ * the (add-one smoothed) share of reference documents that contain its rarest token. Infinite when there
+ * is no reference (nothing can then be called common).
+ */
+export function referenceLift(reference: ReferenceFrequencies, keys: readonly string[], support: number, rows: number): number {
+  if (reference.documents === 0) return Number.POSITIVE_INFINITY;
+  return support / Math.max(1, rows) / ((rarestReferenceCount(reference, keys) + 1) / (reference.documents + 1));
+}
+
+/** Reference documents containing the rarest of `keys`. */
+export function rarestReferenceCount(reference: ReferenceFrequencies, keys: readonly string[]): number {
+  return Math.min(...keys.map((key) => reference.documentFrequency(key)));
+}
