@@ -35,11 +35,12 @@ function worstLock(statuses: BomLockStatus[]): BomLockStatus {
   return LOCK_ORDER.find((s) => statuses.includes(s)) ?? 'verified';
 }
 
-/** Signature statuses from worst to best; an unknown status counts as failed (fail closed). */
+/**
+ * The worst of several signature statuses: any status other than `verified` or `unverifiable` (`failed`, or
+ * one this version does not know) wins, then `unverifiable`; all must be `verified` to be verified.
+ */
 function worstSignature(statuses: string[]): string {
-  if (statuses.some((s) => s !== 'verified' && s !== 'unverifiable')) return statuses.find((s) => s !== 'verified' && s !== 'unverifiable')!;
-  if (statuses.includes('unverifiable')) return 'unverifiable';
-  return 'verified';
+  return statuses.find((s) => s !== 'verified' && s !== 'unverifiable') ?? (statuses.includes('unverifiable') ? 'unverifiable' : 'verified');
 }
 
 class BomAssembler {

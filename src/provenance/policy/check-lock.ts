@@ -27,6 +27,8 @@ export interface LockFacts {
   source?: string;
   /** One per locked file. */
   entries: readonly { path: string; source?: string }[];
+  /** Files that belong to the lock itself (its row-digest sidecar), relative to the lockfile's folder. */
+  exempt?: readonly string[];
 }
 
 /** Check a lockfile's sources and coverage against the policy; sections the policy lacks impose nothing. */
@@ -90,8 +92,8 @@ function checkCoverage(lock: LockFacts, policy: Policy): PolicyViolation[] {
   const base = dirname(policy.file);
   const lockDir = dirname(resolve(lock.file));
   const locked = new Set(lock.entries.map((e) => resolve(lockDir, e.path)));
-  // The lockfile, the policy and git's own files are never entries of a lockfile.
-  const always = new Set([resolve(lock.file), policy.file]);
+  // The lock itself, the policy and git's own files are never entries of a lockfile.
+  const always = new Set([resolve(lock.file), policy.file, ...(lock.exempt ?? []).map((p) => resolve(lockDir, p))]);
   const excluded = ['.git/**', '**/.git/**', ...coverage.exclude].map(globToRegExp);
   const violations: PolicyViolation[] = [];
   let walked = 0;

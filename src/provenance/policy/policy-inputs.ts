@@ -12,6 +12,7 @@ import type { SignatureFacts } from './check-signature.js';
 export function lockFactsOf(lockfile: Lockfile, lockfilePath: string): LockFacts {
   const facts: LockFacts = { file: lockfilePath, entries: lockfile.files.map((f) => ({ path: f.path })) };
   if (lockfile.source) facts.source = lockfile.source.url;
+  if (lockfile.rowDigests) facts.exempt = [lockfile.rowDigests.path];
   return facts;
 }
 

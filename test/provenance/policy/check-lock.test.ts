@@ -145,6 +145,15 @@ describe('checkLockAgainstPolicy: lock coverage', () => {
     expect(check.violations.find((v) => v.subject === 'data/test.jsonl')!.message).toContain("every file under 'data/'");
   });
 
+  it("the lock's own sidecar is exempt", () => {
+    const root = project();
+    writeTree(root, { 'data/antidote.lock.rows': 'digests' });
+    const policy = parsePolicy('version: 1\nlock:\n  require: [data]\n  exclude: [data/README.md, data/sub, data/test.jsonl]\n', join(root, 'antidote.yaml'));
+    const entries = [{ path: 'data/train.jsonl' }];
+    expect(checkLockAgainstPolicy({ file: join(root, 'antidote.lock.json'), entries }, policy).violations.map((v) => v.subject)).toEqual(['data/antidote.lock.rows']);
+    expect(checkLockAgainstPolicy({ file: join(root, 'antidote.lock.json'), entries, exempt: ['data/antidote.lock.rows'] }, policy).ok).toBe(true);
+  });
+
   it('lockfile entry paths are relative to the lockfile, wherever it lives', () => {
     const root = project();
     mkdirSync(join(root, 'locks'));
