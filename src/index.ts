@@ -17,3 +17,5 @@ export * from './provenance/policy/index.js';
 export * from './provenance/bom/index.js';
 export { main as runCli } from './cli/main.js';
 export { VERSION } from './version.js';
+export { openDataset, openDatasetStream, readDatasetRows, collectDataset, detectDatasetFormat, isDatasetPath, findDatasetFiles, DEFAULT_DATASET_LIMITS, resolveDatasetLimits, detectShape, resolveShape, rowParts } from './readers/dataset/index.js';
+export type { OpenedDataset, OpenDatasetOptions, DatasetEvent, DatasetRecord, BadRecord, DatasetValue, DatasetFormat, DatasetColumn, DatasetLimits, DatasetIssue, DatasetRows, DatasetShape, ShapeFields, ShapeMapping, RowParts } from './readers/dataset/index.js';
