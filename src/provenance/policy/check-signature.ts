@@ -54,11 +54,21 @@ function covers(outer: string, inner: string): boolean {
   return rel === '' || (rel.split(sep)[0] !== '..' && !isAbsolute(rel));
 }
 
+/** How much of the policy one check covers. */
+export interface SignatureCheckOptions {
+  /**
+   * `all` (default): every path in `signatures.require` must be covered by one of the signatures given (a
+   * project-wide check). `given`: only the signatures given are judged (one `verify-signature` run checking one
+   * model says nothing about the others).
+   */
+  required?: 'all' | 'given';
+}
+
 /**
  * Check verified signatures against the policy's signers and required models. Model paths are resolved
  * against the current directory; the policy's own paths against the policy file's directory.
  */
-export function checkSignatureAgainstPolicy(signatures: readonly SignatureFacts[], policy: Policy): PolicyCheck {
+export function checkSignatureAgainstPolicy(signatures: readonly SignatureFacts[], policy: Policy, options: SignatureCheckOptions = {}): PolicyCheck {
   const rules = policy.signatures;
   if (!rules) return { ok: true, violations: [] };
   const violations: PolicyViolation[] = [];
@@ -80,7 +90,7 @@ export function checkSignatureAgainstPolicy(signatures: readonly SignatureFacts[
     }
     accepted.push(resolve(sig.model));
   }
-  for (const required of rules.require) {
+  for (const required of options.required === 'given' ? [] : rules.require) {
     if (accepted.some((model) => covers(model, required.path))) continue;
     violations.push({
       rule: 'signatures',

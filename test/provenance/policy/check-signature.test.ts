@@ -64,6 +64,13 @@ describe('checkSignatureAgainstPolicy', () => {
     expect(check.violations).toMatchObject([{ rule: 'signatures', subject: 'models/llama-ft', policyAt: { file: '/p/antidote.yaml', line: 4, col: 7 } }]);
   });
 
+  it("required: 'given' judges only the signatures given, not the models nobody checked", () => {
+    const other: SignatureFacts = { ...bySigstore, model: '/p/models/other', signature: '/p/models/other/model.sig' };
+    expect(checkSignatureAgainstPolicy([other], policy).ok).toBe(false);
+    expect(checkSignatureAgainstPolicy([other], policy, { required: 'given' })).toEqual({ ok: true, violations: [] });
+    expect(checkSignatureAgainstPolicy([{ ...other, status: 'failed' }], policy, { required: 'given' }).ok).toBe(false);
+  });
+
   it('a policy without signatures imposes nothing', () => {
     expect(checkSignatureAgainstPolicy([{ ...bySigstore, status: 'invalid' }], parsePolicy('version: 1\n', '/p/a.yaml')).ok).toBe(true);
   });
