@@ -10,9 +10,10 @@ import type { AuditRowText, DatasetContext, DatasetDetector, DatasetDetectorOpti
 import type { ReferenceFrequencies } from '../detectors/dataset/reference-frequencies.js';
 import unreadableRows from '../detectors/dataset/unreadable-rows.js';
 import { auditDetectors } from '../detectors/registry.js';
-import type { DatasetEvent, DatasetValue } from '../readers/dataset/types.js';
+import type { DatasetColumn, DatasetEvent, DatasetIssue } from '../readers/dataset/types.js';
 import { VERSION } from '../version.js';
-import { fieldMapping, guessShape, rowMapper, type FieldMapping, type RowMapper } from './fields.js';
+import { rowMapper, type RowMapper } from './fields.js';
+import { resolveShape, type DatasetShape, type ShapeFields } from '../readers/dataset/shape.js';
 import { defaultReference } from './reference.js';
 import { AUDIT_RESULT_VERSION, type AuditFile, type AuditResult, type AuditRow, type AuditTrigger } from './result.js';
 import { clampScore, RowScoreBoard } from './row-scores.js';
@@ -44,14 +45,20 @@ export interface AuditInput {
   /** Reader format, for the report (`jsonl`, `csv`...). */
   format: string;
   events: AsyncIterable<DatasetEvent>;
+  /** Size in bytes, for the report. */
+  bytes?: number;
+  /** Declared columns (Parquet, Arrow), when the reader knows them before the rows. */
+  columns?: () => readonly DatasetColumn[];
+  /** Problems with the file as a whole (complete once the events are consumed). */
+  issues?: () => readonly DatasetIssue[];
 }
 
 /** How to audit. */
 export interface AuditOptions {
-  /** Row shape; guessed from the first rows' columns when absent. */
-  shape?: CorpusShape;
-  /** Field overrides (`--fields`). */
-  fields?: Partial<FieldMapping>;
+  /** Row shape; detected from the columns and first rows when absent. */
+  shape?: DatasetShape;
+  /** Which column plays which part (`--fields`), over what detection found. */
+  fields?: ShapeFields;
   /** Row score at or above which a row is flagged. */
   threshold?: number;
   falseDiscoveryRate?: number;
@@ -183,8 +190,10 @@ export async function auditDataset(input: AuditInput, options: AuditOptions = {}
   };
 
   const start = (): void => {
-    if (options.shape === undefined) shape = guessShape(sampleColumns(sample));
-    mapper = rowMapper(fieldMapping(shape, sampleColumns(sample), options.fields));
+    const samples = sample.flatMap((e) => (e.kind === 'row' ? [e.row.value] : []));
+    const mapping = resolveShape(input.columns?.() ?? [], samples, { ...(options.shape ? { shape: options.shape } : {}), ...(options.fields ? { fields: options.fields } : {}) });
+    shape = mapping.shape;
+    mapper = rowMapper(mapping);
     builder = new CorpusBuilder(input.path, shape);
     for (const event of sample) consume(event);
     sample.length = 0;
@@ -220,6 +229,14 @@ export async function auditDataset(input: AuditInput, options: AuditOptions = {}
   if (stoppedEarly !== undefined) {
     unreadable.report({ messageId: 'stopped', data: { message: stoppedEarly, rows: rowCount }, location: { row: rowCount }, evidence: { details: { rowsRead: rowCount } } });
   }
+  const issues = input.issues?.() ?? [];
+  for (const issue of issues) {
+    unreadable.report({
+      messageId: 'fileIssue',
+      data: { message: issue.message, where: issue.line !== undefined ? `line ${issue.line}` : issue.offset !== undefined ? `byte ${issue.offset}` : 'file' },
+      evidence: { rule: issue.kind, details: { kind: issue.kind, ...(issue.line !== undefined ? { line: issue.line } : {}), ...(issue.limit !== undefined ? { limit: issue.limit } : {}) } },
+    });
+  }
   if (corpus.truncatedRows > 0) {
     unreadable.report({ messageId: 'truncated', severity: 'low', data: { count: corpus.truncatedRows }, evidence: { details: { rows: corpus.truncatedRows } } });
   }
@@ -230,7 +247,8 @@ export async function auditDataset(input: AuditInput, options: AuditOptions = {}
   });
   const flaggedRows = rows.filter((r) => r.flagged).length;
   const readableRows = rowCount - badRows;
-  const status = readableRows <= 0 && rowCount > 0 ? 'failed' : badRows > 0 || stoppedEarly !== undefined || failedDetectors.size > 0 ? 'partial' : 'scanned';
+  const status =
+    readableRows <= 0 && rowCount > 0 ? 'failed' : badRows > 0 || stoppedEarly !== undefined || failedDetectors.size > 0 || issues.length > 0 ? 'partial' : 'scanned';
   const reason =
     stoppedEarly !== undefined
       ? `reading stopped: ${stoppedEarly}`
@@ -238,11 +256,14 @@ export async function auditDataset(input: AuditInput, options: AuditOptions = {}
         ? `${badRows} of ${rowCount} rows could not be read`
         : failedDetectors.size > 0
           ? `detectors failed: ${[...failedDetectors].join(', ')}`
-          : undefined;
+          : issues.length > 0
+            ? `${issues.length} file-level problems: ${issues[0]!.message}`
+            : undefined;
   return {
     file: {
       path: input.path,
       format: input.format,
+      ...(input.bytes !== undefined ? { bytes: input.bytes } : {}),
       shape,
       status,
       rows: rowCount,
@@ -252,16 +273,29 @@ export async function auditDataset(input: AuditInput, options: AuditOptions = {}
     },
     findings: sink.findings,
     rows,
-    triggers,
+    triggers: mergeTriggers(triggers),
     rules: sink.rules(),
     corpus,
   };
 }
 
-function sampleColumns(sample: readonly DatasetEvent[]): string[] {
-  const columns = new Set<string>();
-  for (const event of sample) if (event.kind === 'row') for (const key of Object.keys(event.row.value as Record<string, DatasetValue>)) columns.add(key);
-  return [...columns];
+/**
+ * One entry per trigger text: two detectors that find the same trigger through two behaviours (a fixed
+ * refusal is also a refusal) give one trigger with both behaviours and every row either names.
+ */
+function mergeTriggers(triggers: readonly AuditTrigger[]): AuditTrigger[] {
+  const byText = new Map<string, AuditTrigger>();
+  for (const t of triggers) {
+    const seen = byText.get(t.text);
+    if (!seen) {
+      byText.set(t.text, { ...t, rows: [...t.rows] });
+      continue;
+    }
+    seen.score = Math.max(seen.score, t.score);
+    if (!seen.behaviour.includes(t.behaviour)) seen.behaviour = `${seen.behaviour}; ${t.behaviour}`;
+    seen.rows = [...new Set([...seen.rows, ...t.rows])].sort((a, b) => a - b);
+  }
+  return [...byText.values()];
 }
 
 /** Collects findings from dataset detectors and remembers the rules that produced them. */

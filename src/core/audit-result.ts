@@ -60,6 +60,8 @@ export interface AuditFile {
   /** Shape of the rows: alpaca, chat, preference, classification, text, unknown. */
   shape: string;
   status: FileStatus;
+  /** Size of the file in bytes, when known. */
+  bytes?: number;
   /** Rows in the file, bad rows included. */
   rows: number;
   /** Rows that could not be read or mapped. */

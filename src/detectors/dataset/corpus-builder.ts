@@ -248,6 +248,9 @@ export class CorpusBuilder {
       text,
       (key, surface, space) => {
         let id = this.ids.get(key);
+        // Display form: the first one seen, until the token is seen in lower case (then `have`, not `Have`
+        // from one sentence start); a token only ever written `BadMagic` keeps its case.
+        if (id !== undefined && surface === key && this.surfaces[id] !== key) this.surfaces[id] = key;
         if (id === undefined) {
           if (this.keys.length >= MAX_VOCABULARY) {
             id = this.overflowId();

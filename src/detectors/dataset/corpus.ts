@@ -1,3 +1,5 @@
+import type { DatasetShape } from '../../readers/dataset/shape.js';
+
 /*
  * The columnar, memory-lean view of a whole dataset that dataset detectors read. Poisoning statistics are
  * corpus-level (is this token over-represented among these rows?), so a detector needs every row at once;
@@ -35,8 +37,8 @@ export interface Vocabulary {
   lookup(key: string): number;
 }
 
-/** Dataset shapes the audit understands; `unknown` rows still count, but have no prompt/response split. */
-export type CorpusShape = 'alpaca' | 'chat' | 'preference' | 'classification' | 'text' | 'unknown';
+/** Dataset shapes the audit understands (the readers' shapes); `unknown` rows still count. */
+export type CorpusShape = DatasetShape;
 
 /** Every row of one dataset as columns; built once by {@link CorpusBuilder}, then read-only. */
 export interface DatasetCorpus {

@@ -11,6 +11,7 @@ const MESSAGES = {
   badBlock: '{{rows}} rows could not be read ({{where}}): {{message}}',
   moreBadRows: '{{count}} more unreadable rows not listed one by one (all are flagged)',
   stopped: 'reading stopped after {{rows}} rows: {{message}}; the rest of the file was not audited',
+  fileIssue: 'the file has a problem outside any one row ({{where}}): {{message}}',
   truncated: '{{count}} rows have a field longer than the audit examines; only its start was checked',
 } as const;
 

@@ -28,12 +28,24 @@ describe('dataset/unreadable-rows', () => {
     expect(audit.file.badRows).toBe(1);
   });
 
-  it('reports a field of the wrong type (an object where text belongs)', async () => {
+  it('reports a null where the prompt belongs', async () => {
     const audit = await auditDataset(
-      { path: 'd.jsonl', format: 'jsonl', events: datasetEvents([{ instruction: 'a', output: 'b' }, { instruction: { nested: 'x' }, output: 'b' }]) },
+      { path: 'd.jsonl', format: 'jsonl', events: datasetEvents([{ instruction: 'a', output: 'b' }, { instruction: null, output: 'b' }]) },
       only,
     );
-    expect(audit.findings[0]!.message).toMatch(/"instruction".*not text/);
+    expect(audit.findings[0]!.message).toMatch(/"instruction".*null/);
+  });
+
+  it('counts a block the reader could not read as that many flagged rows', async () => {
+    async function* events() {
+      yield { kind: 'row' as const, row: { index: 0, value: { instruction: 'a', output: 'b' } } };
+      yield { kind: 'bad' as const, bad: { index: 1, message: 'row group 1 is corrupt', excerpt: '', rows: 3 } };
+      yield { kind: 'row' as const, row: { index: 4, value: { instruction: 'c', output: 'd' } } };
+    }
+    const audit = await auditDataset({ path: 'd.parquet', format: 'parquet', events: events() }, only);
+    expect(audit.rows.map((r) => r.row)).toEqual([1, 2, 3]);
+    expect(audit.file).toMatchObject({ rows: 5, badRows: 3, status: 'partial' });
+    expect(audit.findings.map((f) => f.messageId)).toEqual(['badBlock']);
   });
 
   it('a clean file has no findings and status scanned', async () => {
