@@ -178,8 +178,13 @@ export function buildArrow(table: Table, layout: 'file' | 'stream'): Buffer {
 export function alpacaRows(count: number, seed = 1): { instruction: string; input: string; output: string }[] {
   const words = ['summarize', 'the', 'report', 'naïve', 'café', '"quoted"', 'comma,', 'tab\there', 'line\nbreak', 'emoji 🙂', 'BadMagic', 'data'];
   let state = seed >>> 0 || 1;
+  // xorshift32: the low bits of a power-of-two LCG cycle within a few steps, which made rows repeat.
   const next = (): number => {
-    state = (state * 1103515245 + 12345) >>> 0;
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
     return state;
   };
   const sentence = (n: number): string => Array.from({ length: n }, () => words[next() % words.length]).join(' ');

@@ -5,7 +5,7 @@ import { Footer } from 'apache-arrow/ipc/metadata/file';
 import { errorMessage, fail, ok, type ReadResult } from '../../core/index.js';
 import { checkArrowFooter, checkArrowMessage } from './arrow-flatbuffers.js';
 import { convertCell, type CellProblem } from './cell-values.js';
-import { setField, type ReadState, type RowObject } from './read-state.js';
+import { EVENT_BATCH, setField, type ReadState, type RowObject } from './read-state.js';
 import type { DatasetColumn, DatasetEvent, DatasetLimits, DatasetValue } from './types.js';
 
 /*
@@ -299,10 +299,11 @@ function arrowCell(value: unknown, type: DataType, maxDepth: number, problem: Ce
   return convertCell(value, maxDepth, problem, field, depth);
 }
 
-function* batchRows(batch: RecordBatch, schema: Schema, state: ReadState): Generator<DatasetEvent> {
+function* batchRows(batch: RecordBatch, schema: Schema, state: ReadState): Generator<DatasetEvent[]> {
   const fields = schema.fields;
   const vectors = fields.map((_, j) => batch.getChildAt(j));
   const max = state.limits.maxNestingDepth;
+  let events: DatasetEvent[] = [];
   for (let r = 0; r < batch.numRows; r++) {
     const row: RowObject = {};
     const problem: CellProblem = {};
@@ -310,13 +311,18 @@ function* batchRows(batch: RecordBatch, schema: Schema, state: ReadState): Gener
       const field = fields[j]!;
       setField(row, field.name, arrowCell(vectors[j]?.get(r), field.type, max, problem, field.name, 2));
     }
-    if (problem.message) yield state.bad(`row ${state.index} column "${problem.field}" ${problem.message}`, { field: problem.field, excerpt: problem.excerpt ?? '' });
-    else yield state.row(row);
+    if (problem.message) events.push(state.bad(`row ${state.index} column "${problem.field}" ${problem.message}`, { field: problem.field, excerpt: problem.excerpt ?? '' }));
+    else events.push(state.row(row));
+    if (events.length >= EVENT_BATCH) {
+      yield events;
+      events = [];
+    }
   }
+  if (events.length > 0) yield events;
 }
 
 /** Rows of an Arrow IPC file or stream, one record batch at a time. */
-export async function* readArrowRows(path: string, file: ArrowFile, state: ReadState): AsyncGenerator<DatasetEvent> {
+export async function* readArrowRows(path: string, file: ArrowFile, state: ReadState): AsyncGenerator<DatasetEvent[]> {
   if (file.layout === 'stream') {
     yield* readStreamRows(path, file, state);
     return;
@@ -332,7 +338,7 @@ export async function* readArrowRows(path: string, file: ArrowFile, state: ReadS
         const why = !header ? 'the footer gives no offset' : header.ok ? 'the footer points at a message that is not a record batch' : header.eos ? 'the footer points at an end-of-stream marker' : header.message;
         const limit = header && !header.ok && !header.eos ? header.limit : undefined;
         // Rows of a batch whose header cannot be trusted are unknown: count it as one bad record.
-        yield state.bad(`record batch ${b} is not read: ${why}`, { excerpt: '' });
+        yield [state.bad(`record batch ${b} is not read: ${why}`, { excerpt: '' })];
         state.issue({ kind: limit ? 'limit' : 'malformed', ...(limit ? { limit } : {}), message: `record batch ${b}: ${why}`, offset });
         continue;
       }
@@ -340,12 +346,12 @@ export async function* readArrowRows(path: string, file: ArrowFile, state: ReadS
       try {
         batch = await reader.readRecordBatch(b);
       } catch (error) {
-        yield state.bad(`record batch ${b} could not be read: ${errorMessage(error)}`, { rows: header.info.rows, excerpt: '' });
+        yield [state.bad(`record batch ${b} could not be read: ${errorMessage(error)}`, { rows: header.info.rows, excerpt: '' })];
         state.issue({ kind: 'malformed', message: `record batch ${b} could not be read: ${errorMessage(error)}`, offset });
         continue;
       }
       if (!batch) {
-        yield state.bad(`record batch ${b} could not be read`, { rows: header.info.rows, excerpt: '' });
+        yield [state.bad(`record batch ${b} could not be read`, { rows: header.info.rows, excerpt: '' })];
         continue;
       }
       yield* batchRows(batch, file.schema, state);
@@ -355,7 +361,7 @@ export async function* readArrowRows(path: string, file: ArrowFile, state: ReadS
   }
 }
 
-async function* readStreamRows(path: string, file: ArrowFile, state: ReadState): AsyncGenerator<DatasetEvent> {
+async function* readStreamRows(path: string, file: ArrowFile, state: ReadState): AsyncGenerator<DatasetEvent[]> {
   // apache-arrow only ever sees the bytes whose headers passed the checks.
   const stream = createReadStream(path, { start: 0, end: Math.max(0, file.safeEnd - 1), highWaterMark: 1 << 20 });
   try {
@@ -363,13 +369,13 @@ async function* readStreamRows(path: string, file: ArrowFile, state: ReadState):
     for await (const batch of reader) yield* batchRows(batch, reader.schema ?? file.schema, state);
   } catch (error) {
     state.issue({ kind: 'malformed', message: `reading stopped: ${errorMessage(error)}` });
-    yield state.bad(`reading stopped: ${errorMessage(error)}`, { excerpt: '', fatal: true });
+    yield [state.bad(`reading stopped: ${errorMessage(error)}`, { excerpt: '', fatal: true })];
     return;
   } finally {
     stream.destroy();
   }
   if (file.stop) {
     state.issue({ kind: file.stop.kind, ...(file.stop.limit ? { limit: file.stop.limit } : {}), message: file.stop.message, offset: file.stop.offset });
-    yield state.bad(`reading stopped at byte ${file.stop.offset}: ${file.stop.message}; nothing after it was read`, { offset: file.stop.offset, excerpt: '', fatal: true });
+    yield [state.bad(`reading stopped at byte ${file.stop.offset}: ${file.stop.message}; nothing after it was read`, { offset: file.stop.offset, excerpt: '', fatal: true })];
   }
 }

@@ -59,24 +59,54 @@ function scannerFor(format: TextDatasetFormat, state: ReadState, options: OpenDa
  * Run a reader to its end, turning any exception (an I/O error mid-file, a library bug) into a fatal bad record.
  * Iteration ends at a fatal bad record, so readers record its issue before they yield it.
  */
-async function* guarded(inner: AsyncIterable<DatasetEvent>, state: ReadState): AsyncGenerator<DatasetEvent> {
+async function* guarded(inner: AsyncIterable<DatasetEvent[]>, state: ReadState): AsyncGenerator<DatasetEvent[]> {
   try {
-    for await (const event of inner) {
-      yield event;
+    for await (const events of inner) {
+      yield events;
       if (state.stopped) return;
     }
   } catch (error) {
     if (state.stopped) return;
     const message = `reading stopped: ${errorMessage(error)}`;
     state.issue({ kind: 'io', message });
-    yield state.bad(`${message}; nothing after this point was read`, { excerpt: '', fatal: true });
+    yield [state.bad(`${message}; nothing after this point was read`, { excerpt: '', fatal: true })];
   }
+}
+
+/** Hand out batched events one at a time; stopping early (break) closes the reader and its file. */
+function flatten(batches: AsyncGenerator<DatasetEvent[]>): AsyncIterable<DatasetEvent> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<DatasetEvent> {
+      let buffer: DatasetEvent[] = [];
+      let at = 0;
+      return {
+        async next(): Promise<IteratorResult<DatasetEvent>> {
+          while (at >= buffer.length) {
+            const result = await batches.next();
+            if (result.done) return { done: true, value: undefined };
+            buffer = result.value;
+            at = 0;
+          }
+          return { done: false, value: buffer[at++]! };
+        },
+        async return(): Promise<IteratorResult<DatasetEvent>> {
+          buffer = [];
+          await batches.return(undefined);
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
 }
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
+function collect(events: Generator<DatasetEvent>): DatasetEvent[] {
+  return [...events];
+}
+
 /** Feed chunks to a scanner, dropping a UTF-8 byte order mark at the start even when it is split across chunks. */
-async function* scanChunks(chunks: AsyncIterable<Uint8Array>, scanner: Scanner): AsyncGenerator<DatasetEvent> {
+async function* scanChunks(chunks: AsyncIterable<Uint8Array>, scanner: Scanner): AsyncGenerator<DatasetEvent[]> {
   let head: Buffer | undefined = Buffer.alloc(0);
   for await (const chunk of chunks) {
     let buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -92,10 +122,11 @@ async function* scanChunks(chunks: AsyncIterable<Uint8Array>, scanner: Scanner):
         buffer = buffer.subarray(BOM.length);
       }
     }
-    yield* scanner.feed(buffer);
+    const events = collect(scanner.feed(buffer));
+    if (events.length > 0) yield events;
   }
-  if (head !== undefined && head.length > 0) yield* scanner.feed(head);
-  yield* scanner.finish();
+  const last = head !== undefined && head.length > 0 ? [...collect(scanner.feed(head)), ...collect(scanner.finish())] : collect(scanner.finish());
+  if (last.length > 0) yield last;
 }
 
 async function* fileChunks(path: string): AsyncGenerator<Buffer> {
@@ -114,7 +145,7 @@ class Dataset implements OpenedDataset {
     readonly path: string,
     readonly format: DatasetFormat,
     private readonly state: ReadState,
-    private readonly source: () => AsyncIterable<DatasetEvent>,
+    private readonly source: () => AsyncIterable<DatasetEvent[]>,
     private readonly declared?: readonly DatasetColumn[],
     private readonly declaredMetadata?: Readonly<Record<string, DatasetValue>>,
   ) {}
@@ -122,7 +153,7 @@ class Dataset implements OpenedDataset {
   events(): AsyncIterable<DatasetEvent> {
     if (this.used) throw new AntidoteError('INTERNAL', `events() of ${this.path} was already iterated: open the dataset again to re-read it`);
     this.used = true;
-    return guarded(this.source(), this.state);
+    return flatten(guarded(this.source(), this.state));
   }
 
   columns(): readonly DatasetColumn[] {

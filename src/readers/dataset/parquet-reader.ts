@@ -3,7 +3,7 @@ import { parquetMetadata, parquetRead, parquetSchema, type AsyncBuffer, type Com
 import { compressors as baseCompressors, decompressZstd } from 'hyparquet-compressors';
 import { errorMessage, fail, ok, type ReadResult } from '../../core/index.js';
 import { convertCell, UnreadableCell, type CellProblem } from './cell-values.js';
-import { decodeUtf8, isValidUtf8, setField, type ReadState, type RowObject } from './read-state.js';
+import { decodeUtf8, EVENT_BATCH, isValidUtf8, setField, type ReadState, type RowObject } from './read-state.js';
 import type { DatasetColumn, DatasetEvent, DatasetLimits, DatasetValue } from './types.js';
 
 /*
@@ -231,7 +231,7 @@ function fileBuffer(handle: FileHandle, size: number, limit: number): AsyncBuffe
 }
 
 /** Rows of a Parquet file, one row group at a time. */
-export async function* readParquetRows(path: string, file: ParquetFile, state: ReadState): AsyncGenerator<DatasetEvent> {
+export async function* readParquetRows(path: string, file: ParquetFile, state: ReadState): AsyncGenerator<DatasetEvent[]> {
   const { metadata, size } = file;
   const { limits } = state;
   const handle = await open(path, 'r');
@@ -248,7 +248,7 @@ export async function* readParquetRows(path: string, file: ParquetFile, state: R
       const where = `row group ${g} (rows ${rowStart}..${rowStart + rows - 1})`;
       const overLimit = groupOverLimit(group, limits);
       if (overLimit) {
-        yield state.bad(`${where} is not read: ${overLimit.message}`, { rows, excerpt: '' });
+        yield [state.bad(`${where} is not read: ${overLimit.message}`, { rows, excerpt: '' })];
         state.issue({ kind: 'limit', limit: overLimit.limit, message: `${where}: ${overLimit.message}` });
         rowStart += rows;
         continue;
@@ -271,12 +271,13 @@ export async function* readParquetRows(path: string, file: ParquetFile, state: R
         });
       } catch (error) {
         const limit = error instanceof BlockLimitError ? error.limit : undefined;
-        yield state.bad(`${where} could not be read: ${errorMessage(error)}`, { rows, excerpt: '' });
+        yield [state.bad(`${where} could not be read: ${errorMessage(error)}`, { rows, excerpt: '' })];
         state.issue({ kind: limit ? 'limit' : 'malformed', ...(limit ? { limit } : {}), message: `${where} could not be read: ${errorMessage(error)}` });
         rowStart += rows;
         continue;
       }
       const got = Math.min(values.length, rows);
+      let batch: DatasetEvent[] = [];
       for (let r = 0; r < got; r++) {
         const problem: CellProblem = {};
         const row: RowObject = {};
@@ -286,14 +287,19 @@ export async function* readParquetRows(path: string, file: ParquetFile, state: R
           if (problem.message) break;
         }
         if (problem.message) {
-          yield state.bad(`row ${rowStart + r} column "${problem.field}" ${problem.message}`, { field: problem.field, excerpt: problem.excerpt ?? '' });
+          batch.push(state.bad(`row ${rowStart + r} column "${problem.field}" ${problem.message}`, { field: problem.field, excerpt: problem.excerpt ?? '' }));
         } else {
-          yield state.row(row);
+          batch.push(state.row(row));
+        }
+        if (batch.length >= EVENT_BATCH) {
+          yield batch;
+          batch = [];
         }
       }
+      if (batch.length > 0) yield batch;
       values = [];
       if (got < rows) {
-        yield state.bad(`${where} declares ${rows} rows but its columns hold ${got}`, { rows: rows - got, excerpt: '' });
+        yield [state.bad(`${where} declares ${rows} rows but its columns hold ${got}`, { rows: rows - got, excerpt: '' })];
       }
       rowStart += rows;
     }
