@@ -145,7 +145,7 @@ describe('antidote sign / verify-signature', async () => {
     ['sign a model that does not exist', ['sign', join(dir, 'nope'), '--key', keyPath]],
     ['verify with two kinds of trust', ['verify-signature', model, '--public-key', pubPath, '--certificate-chain', pubPath]],
     ['verify with a missing public key file', ['verify-signature', model, '--public-key', join(dir, 'missing.pub')]],
-    ['verify a file model without --signature', ['verify-signature', join(model, 'weights.bin'), '--public-key', pubPath]],
+    ['verify a file model whose default signature (FILE.sig) does not exist', ['verify-signature', join(model, 'weights.bin'), '--public-key', pubPath]],
     ['verify with an unknown flag', ['verify-signature', model, '--public_key', pubPath]],
   ])('%s: exit 2 with a message, no stack trace', async (_name, args) => {
     const result = await antidote(args);

@@ -49,7 +49,7 @@ TRUST, exactly one of:
                                          a keyless Sigstore signature by ID (e-mail or URI) vouched for by
                                          the OIDC issuer URL, checked against that instance's trusted_root.json
 Options:
-  -s, --signature FILE       the signature (default: MODEL/model.sig)
+  -s, --signature FILE       the signature (default: MODEL/model.sig, or MODEL.sig for a file)
       --ignore-paths PATH    leave PATH out, relative to the working directory (repeatable)
       --no-ignore-git-paths  check .git* files too, for signatures that do not list their ignore paths
   -f, --format text|json     report format (default: text)
@@ -90,8 +90,8 @@ function defaultSignature(modelPath: string): string {
   } catch {
     throw new AntidoteError('INPUT_NOT_FOUND', `${modelPath}: no such model file or directory`);
   }
-  if (!directory) throw new AntidoteError('USAGE', `${modelPath} is a file: say where its signature is with --signature FILE`);
-  return join(modelPath, 'model.sig');
+  // Where `antidote sign` writes by default: inside a folder, or beside a single file.
+  return directory ? join(modelPath, 'model.sig') : `${modelPath}.sig`;
 }
 
 function parseTrust(values: Values): SignatureTrust | undefined {
