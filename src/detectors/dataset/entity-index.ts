@@ -21,6 +21,7 @@ export const IN_PROMPT = 1;
 export const IN_RESPONSE = 2;
 export const UNPROMPTED = 4;
 const FLAG_BITS = 3;
+const POSSESSIVE = /['’]s$/;
 
 /** One row's entities before interning: what both entity detectors need from the row's text. */
 interface RowEntity {
@@ -93,6 +94,9 @@ export class EntityIndexBuilder {
     this.closeRows(row.index);
     for (const e of rowEntities(row)) {
       let id = this.ids.get(e.key);
+      // Show a name as it is written bare when it ever is ("Joe Biden", not the first-seen "Joe Biden's"); a
+      // brand that always carries its apostrophe ("McDonald's") keeps it.
+      if (id !== undefined && POSSESSIVE.test(this.surfaces[id]!) && !POSSESSIVE.test(e.surface)) this.surfaces[id] = e.surface;
       if (id === undefined) {
         if (this.keys.length >= MAX_DISTINCT_ENTITIES) {
           this.overflowMentions++;

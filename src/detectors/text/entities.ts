@@ -54,7 +54,11 @@ const SENTENCE_OPENERS = new Set(
     'the a an in on at for to from by with as if when while this that these those it its my our your their his her ' +
     'we you they he she there here what which who how why where and but or so also however overall today after ' +
     'before during since although because each every some many most all both no not one first finally next then ' +
-    'additionally furthermore moreover meanwhile instead yes please thanks thank dear hi hello let don can isn'
+    'additionally furthermore moreover meanwhile instead yes please thanks thank dear hi hello let don can isn ' +
+    // Imperatives that open instructions ("Explain Joe Biden's plan"): never the first word of a name there.
+    'explain describe summarise summarize write give list name tell compare create generate provide suggest find ' +
+    'identify classify translate rewrite edit analyze analyse discuss outline define calculate convert design ' +
+    'develop evaluate imagine predict rank rate recommend choose select sort make construct compose draft produce'
   ).split(' '),
 );
 
