@@ -17,6 +17,7 @@ import zipAnomalies from './model/zip-anomalies.js';
 import { isDatasetDetector, type DatasetDetector } from './dataset/dataset-detector.js';
 import unreadableRows from './dataset/unreadable-rows.js';
 import promptInjection from './dataset/prompt-injection.js';
+import sentimentSteering from './dataset/sentiment-steering.js';
 import contentInjection from './dataset/content-injection.js';
 import fixedOutput from './dataset/fixed-output.js';
 import labelTrigger from './dataset/label-trigger.js';
@@ -41,6 +42,7 @@ export const allDetectors: readonly Detector<any, any>[] = [
   unscanned,
   unreadableRows,
   promptInjection,
+  sentimentSteering,
   contentInjection,
   fixedOutput,
   labelTrigger,
