@@ -30,7 +30,9 @@ function counted(source: ByteSource): { source: ByteSource; bytes: () => number;
 }
 
 describe('readZip performance', () => {
-  it('reads the structure of a 2 GiB zip64 checkpoint in well under 0.5 s without touching member data', () => {
+  // The 0.5 s target is checked by bench/ (case zip); here the cost is counted in reads and bytes, which a
+  // busy machine cannot make flaky.
+  it('reads the structure of a 2 GiB zip64 checkpoint without touching member data', () => {
     const path = join(directory, 'big.pt');
     const members = Array.from({ length: 2048 }, (_, i) => ({ name: `archive/data/${i}`, size: GiB / 1024 }));
     const size = writeSparseZip(path, members);
@@ -38,14 +40,11 @@ describe('readZip performance', () => {
     const file = openFileSource(path);
     try {
       const { source, bytes, reads } = counted(file);
-      const started = performance.now();
       const result = readZip(source, DEFAULT_LIMITS);
-      const elapsed = performance.now() - started;
       expect(result.ok).toBe(true);
       if (!result.ok) return;
       expect(result.value.entries).toHaveLength(2048);
       expect(result.value.entries[2047]?.uncompressedSize).toBe(GiB / 1024);
-      expect(elapsed).toBeLessThan(500);
       // EOCD tail + zip64 records + one directory read + one small read per local header.
       expect(reads()).toBeLessThan(2048 + 16);
       expect(bytes()).toBeLessThan(8 * 1024 * 1024);
