@@ -58,24 +58,21 @@ export function checkSigstoreSigner(leafDer: Buffer, intermediatesDer: readonly 
   if (!leaf.ok) return failed({ code: 'certificate-malformed', message: `the signing certificate cannot be read: ${leaf.message}` });
 
   if (entries.length === 0) return failed({ code: 'tlog-missing', message: 'the bundle has no transparency-log entry: a keyless signature cannot be dated or trusted without one' });
-  let signedAt: Date | undefined;
-  let first: { entry: TlogEntry; baseUrl: string } | undefined;
-  for (const entry of entries) {
-    const log = findLog(entry, expect.trustedRoot.tlogs);
-    if (!log) return failed({ code: 'tlog-unknown-log', message: `log entry ${entry.logIndex} comes from log ${entry.logId.toString('base64')}, which the trusted root does not trust at that time` });
-    const key = logKey(log);
-    if (!key) return failed({ code: 'tlog-unknown-log', message: `the trusted root's key for ${log.baseUrl || 'the log'} cannot be loaded` });
-    const set = checkSignedEntryTimestamp(entry, key);
-    if (set) return failed(set);
-    checks.push('tlog-signed-entry-timestamp');
-    const proof = checkInclusionProof(entry, log, key);
-    if (proof) return failed(proof);
-    if (entry.inclusionProof) checks.push('tlog-inclusion-proof', 'tlog-checkpoint');
-    const time = new Date(Number(entry.integratedTime) * 1000);
-    if (!signedAt || time < signedAt) signedAt = time;
-    first ??= { entry, baseUrl: log.baseUrl };
-  }
-  if (!signedAt || !first) return failed({ code: 'tlog-missing', message: 'no usable transparency-log entry' });
+  // One entry, as model_signing and sigstore-python write and require: with several, an entry about another
+  // artifact could lend its earlier time to this signature and make an expired certificate look valid.
+  if (entries.length > 1) return failed({ code: 'bundle-malformed', message: `the bundle has ${entries.length} transparency-log entries; a keyless signature has exactly one` });
+  const entry = entries[0]!;
+  const log = findLog(entry, expect.trustedRoot.tlogs);
+  if (!log) return failed({ code: 'tlog-unknown-log', message: `log entry ${entry.logIndex} comes from log ${entry.logId.toString('base64')}, which the trusted root does not trust at that time` });
+  const key = logKey(log);
+  if (!key) return failed({ code: 'tlog-unknown-log', message: `the trusted root's key for ${log.baseUrl || 'the log'} cannot be loaded` });
+  const set = checkSignedEntryTimestamp(entry, key);
+  if (set) return failed(set);
+  checks.push('tlog-signed-entry-timestamp');
+  const proof = checkInclusionProof(entry, log, key);
+  if (proof) return failed(proof);
+  if (entry.inclusionProof) checks.push('tlog-inclusion-proof', 'tlog-checkpoint');
+  const signedAt = new Date(Number(entry.integratedTime) * 1000);
 
   const intermediates: Certificate[] = [];
   for (const der of intermediatesDer) {
@@ -106,14 +103,14 @@ export function checkSigstoreSigner(leafDer: Buffer, intermediatesDer: readonly 
   return {
     ok: true,
     leaf: leaf.value,
-    entry: first.entry,
+    entry,
     checks,
     signer: {
       identity: identity.value,
       issuer: expect.issuer,
       certificateSubject: describeCertificate(leaf.value),
       certificateFingerprint: leaf.value.x509.fingerprint256,
-      tlog: { baseUrl: first.baseUrl, logIndex: first.entry.logIndex.toString() },
+      tlog: { baseUrl: log.baseUrl, logIndex: entry.logIndex.toString() },
       signedAt: signedAt.toISOString(),
     },
   };

@@ -99,6 +99,14 @@ describe('Sigstore mode against a test instance', () => {
     expect((await verify()).reason?.code).toBe('tlog-missing');
   });
 
+  it('a second log entry (another artifact lending its earlier time) is refused: bundle-malformed', async () => {
+    const { verify, signaturePath } = await keyless();
+    const bundle = JSON.parse(readFileSync(signaturePath, 'utf8'));
+    bundle.verificationMaterial.tlogEntries.push(structuredClone(bundle.verificationMaterial.tlogEntries[0]));
+    writeFileSync(signaturePath, JSON.stringify(bundle));
+    expect((await verify()).reason?.code).toBe('bundle-malformed');
+  });
+
   it('an entry without a signed entry timestamp (integrated time unauthenticated): tlog-missing', async () => {
     const { verify } = await keyless({ omit: { set: true } });
     expect((await verify()).reason?.code).toBe('tlog-missing');
