@@ -34,7 +34,7 @@ async function writeText(path: string, header: string, rowText: (row: ReturnType
   await once(out, 'close');
 }
 
-async function generate(): Promise<Record<string, string>> {
+async function generate(): Promise<Record<'jsonl' | 'json' | 'csv' | 'parquet' | 'arrow', string>> {
   mkdirSync(OUT, { recursive: true });
   const files = {
     jsonl: join(OUT, 'alpaca.jsonl'),
@@ -85,6 +85,19 @@ async function measure(path: string): Promise<{ seconds: number; rows: number; b
   return { seconds: (performance.now() - start) / 1000, rows, bad };
 }
 
+/** The floor for JSONL: split lines with indexOf and JSON.parse each, nothing else, on the file read whole. */
+function jsonlFloor(path: string): number {
+  const bytes = readFileSync(path);
+  const start = performance.now();
+  for (let from = 0; ; ) {
+    const nl = bytes.indexOf(10, from);
+    if (nl < 0) break;
+    JSON.parse(bytes.toString('utf8', from, nl));
+    from = nl + 1;
+  }
+  return (performance.now() - start) / 1000;
+}
+
 const files = await generate();
 console.log(`${ROWS.toLocaleString('en-US')} Alpaca-like rows, node ${process.version}\n`);
 console.log('| format | file MB | seconds | MB/s | rows/s | bad | peak RSS so far MB |');
@@ -96,3 +109,5 @@ for (const [format, path] of Object.entries(files)) {
   const rss = process.resourceUsage().maxRSS / 1024;
   console.log(`| ${format} | ${size.toFixed(0)} | ${seconds.toFixed(2)} | ${(size / seconds).toFixed(0)} | ${Math.round(rows / seconds).toLocaleString('en-US')} | ${bad} | ${rss.toFixed(0)} |`);
 }
+const floor = jsonlFloor(files.jsonl);
+console.log(`\nFloor (JSONL read whole, indexOf + JSON.parse per line only): ${floor.toFixed(2)} s, ${(statSync(files.jsonl).size / 1e6 / floor).toFixed(0)} MB/s. Load average: ${(await import('node:os')).loadavg().map((n) => n.toFixed(1)).join(' ')} on ${(await import('node:os')).availableParallelism()} cores.`);
