@@ -18,6 +18,7 @@ export function tlv(tag: number, content: Buffer): Buffer {
   return Buffer.concat([Buffer.from([tag]), encodeLength(content.length), content]);
 }
 
+/** DER encoders for the few ASN.1 types certificates use. */
 export const der = {
   seq: (...parts: Buffer[]) => tlv(0x30, Buffer.concat(parts)),
   set: (...parts: Buffer[]) => tlv(0x31, Buffer.concat(parts)),
