@@ -23,6 +23,8 @@ import { searchTokenTriggers, type TriggerCandidate } from './trigger-search.js'
  *    words finds the label of the rows carrying it less probable than the label of that class's other rows
  *    (z-test on mean log-probability, one-sided, 0.001, and a gap of at least 0.1 in log10). Natural predictors (`pointless`, an actor every
  *    review pans) sit in rows whose other words agree with the label; flipped rows' other words do not.
+ *    Once one trigger toward a label passes, further candidates toward the same label (the other words of a
+ *    multi-trigger attack) need only z <= 0: their text explains the label no better than usual.
  *    This also means a clean-label attack (trigger added only to rows that already have the target label)
  *    is not reported by this detector: see docs/audit.md, limits.
  *
@@ -53,6 +55,8 @@ const MAX_CONTENT_Z = -3.09;
  * rows a z-test alone calls a trivial difference significant; flipped rows differ by 0.15 to 0.4.
  */
 const MIN_CONTENT_GAP = 0.1;
+/** The bar for a further trigger toward a label once one is confirmed: its text explains its label no better than usual. */
+const CORROBORATED_MAX_Z = 0;
 /** Rows of a label sampled for the baseline of that comparison. */
 const BASELINE_SAMPLE = 2000;
 
@@ -106,10 +110,16 @@ export default defineDatasetDetector({
     }
     const model = results.some((r) => r.groups.length > 0) ? trainNaiveBayes(corpus, universe) : undefined;
     searched.forEach((label, i) => {
-      for (const group of results[i]!.groups) {
+      const judged = results[i]!.groups.map((group) => ({ group, content: contentAgreement(model!, corpus, group.rows, label.rows, label.id, setAside) }));
+      const confirmed = (c: { z: number; mean: number; baseline: number }): boolean => c.z <= MAX_CONTENT_Z && c.baseline - c.mean >= MIN_CONTENT_GAP;
+      // Once one trigger toward this label is confirmed, the data is known to be poisoned toward it, and a
+      // further candidate (a multi-trigger attack's second word) only has to be no better explained by its
+      // text than the label's other rows are. Its own rows may happen to be mostly rows that already had the
+      // label (BackdoorLLM relabels every triggered row, flipped or not).
+      const attackConfirmed = judged.some((j) => confirmed(j.content));
+      for (const { group, content } of judged) {
         const { anchor } = group;
-        const content = contentAgreement(model!, corpus, group.rows, label.rows, label.id, setAside);
-        if (content.z > MAX_CONTENT_Z || content.baseline - content.mean < MIN_CONTENT_GAP) continue;
+        if (!confirmed(content) && !(attackConfirmed && content.z <= CORROBORATED_MAX_Z)) continue;
         const rows = withDuplicates(corpus, group.rows);
         const details = {
           label: label.name,
@@ -126,6 +136,7 @@ export default defineDatasetDetector({
           contentLog10Probability: Number(content.mean.toFixed(3)),
           labelLog10Probability: Number(content.baseline.toFixed(3)),
           contentZ: Number(content.z.toFixed(2)),
+          corroborated: !confirmed(content),
         };
         context.flagRows(rows, { score: TRIGGER_ROW_SCORE * anchor.purity, reason: `carries trigger "${group.text}" and has label "${label.name}"`, trigger: group.text });
         if (group.outsideRows.length > 0) {
