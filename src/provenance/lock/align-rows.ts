@@ -16,10 +16,13 @@ import type { DigestStore } from './row-digest-store.js';
 
 /** Rows per side aligned at once. 64Ki rows cost about 10 MB of prefixes and maps. */
 export const ALIGN_WINDOW = 65_536;
-/** Myers runs only between anchors on stretches up to this many rows, whose edit distance is at most MAX_MYERS_D. */
-const MAX_MYERS_SPAN = 8_192;
-/** Bound on Myers' edit distance: its trace costs D^2 / 2 integers. */
+/** Bound on Myers' edit distance: its trace costs about D^2 integers. */
 const MAX_MYERS_D = 1_024;
+/**
+ * Steps of Myers' search per call (it costs (n + m) x D): a window of repeated rows (no unique row to anchor
+ * on) with a few edits still aligns at once, while a window with thousands of edits gives up in bounded time.
+ */
+const MYERS_STEP_BUDGET = 50_000_000;
 /** Rows of a stretch with no common row consumed per step (half a window): the alignment always progresses. */
 const BLIND_STEP = ALIGN_WINDOW / 2;
 /** Changed rows tracked for move detection; past it, moves show as a removal plus an addition (memory bound). */
@@ -274,8 +277,7 @@ function longestIncreasing(pairs: [number, number][]): [number, number][] {
 function myers(a: Prefixes, a0: number, a1: number, b: Prefixes, b0: number, b1: number): [number, number][] {
   const n = a1 - a0;
   const m = b1 - b0;
-  if (n + m > MAX_MYERS_SPAN) return [];
-  const maxD = Math.min(n + m, MAX_MYERS_D);
+  const maxD = Math.min(n + m, MAX_MYERS_D, Math.floor(MYERS_STEP_BUDGET / (n + m)));
   const offset = maxD + 1;
   const v = new Int32Array(2 * maxD + 3);
   const trace: Int32Array[] = [];

@@ -103,7 +103,7 @@ export async function lock(options: LockOptions): Promise<LockOutcome> {
       const inline: Buffer[] = [];
       let sidecarOffset = -1;
       const result = await pass(file.absolute, (event) =>
-        digester.push(event, (leaf) => {
+        digester.push(event, (hash) => {
           if (sidecarOffset < 0 && digester.leaves > inlineBudget) {
             // Too many rows to stay inline: move what was kept to the sidecar and stream the rest there.
             sidecar ??= new DigestFileWriter(sidecarTemp, SIDECAR_MAGIC);
@@ -111,8 +111,8 @@ export async function lock(options: LockOptions): Promise<LockOutcome> {
             sidecar.pushAll(Buffer.concat(inline));
             inline.length = 0;
           }
-          if (sidecarOffset >= 0) sidecar!.push(leaf.hash);
-          else inline.push(leaf.hash.subarray(0, LEAF_PREFIX_BYTES));
+          if (sidecarOffset >= 0) sidecar!.push(hash);
+          else inline.push(hash.subarray(0, LEAF_PREFIX_BYTES));
         }),
       ).catch((error: unknown) => {
         throw unreadable(error, file.absolute);

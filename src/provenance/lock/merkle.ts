@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
+
+const { createHash } = crypto;
 
 /*
  * RFC 6962 (Certificate Transparency) Merkle tree over a dataset's rows, built in one streaming pass with
@@ -15,18 +17,40 @@ export const LEAF_BAD = 0x02;
 
 const ROW_LEAF_PREFIX = Buffer.from([0x00, LEAF_ROW]);
 const BAD_LEAF_PREFIX = Buffer.from([0x00, LEAF_BAD]);
+/** The same two bytes as text: code points below 0x80 are one UTF-8 byte each, so prefix + text hashes alike. */
+const ROW_LEAF_TEXT_PREFIX = String.fromCharCode(0x00, LEAF_ROW);
 const NODE_PREFIX = Buffer.from([0x01]);
+
+/**
+ * One-shot SHA-256 (`crypto.hash`, Node 20.12+): about twice as fast as createHash() for row-sized inputs,
+ * which matters at two hashes per row. Older Node falls back to createHash().
+ */
+const oneShot: ((data: string | Buffer) => Buffer) | undefined =
+  typeof (crypto as { hash?: unknown }).hash === 'function' ? (data) => crypto.hash('sha256', data, 'buffer') : undefined;
 
 /** SHA-256 leaf hash of one row (32 bytes): SHA-256(0x00 || kind || payload). */
 export function leafHash(kind: typeof LEAF_ROW | typeof LEAF_BAD, payload: Uint8Array | string): Buffer {
+  if (oneShot) {
+    if (typeof payload === 'string' && kind === LEAF_ROW) return oneShot(ROW_LEAF_TEXT_PREFIX + payload);
+    const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+    return oneShot(Buffer.concat([kind === LEAF_ROW ? ROW_LEAF_PREFIX : BAD_LEAF_PREFIX, bytes]));
+  }
   return createHash('sha256')
     .update(kind === LEAF_ROW ? ROW_LEAF_PREFIX : BAD_LEAF_PREFIX)
     .update(payload)
     .digest();
 }
 
+/** 0x01 || left || right, rewritten for each node: one scratch buffer instead of a concatenation per node. */
+const nodeInput = Buffer.alloc(65, 0x01);
+
 /** SHA-256 inner node hash (32 bytes). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
+  if (oneShot && left.length === 32 && right.length === 32) {
+    nodeInput.set(left, 1);
+    nodeInput.set(right, 33);
+    return oneShot(nodeInput);
+  }
   return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
 }
 

@@ -16,16 +16,8 @@ export const ROW_EXCERPT_CHARS = 160;
 /** Leaves one bad block may stand for before it counts as one: a hostile `rows` must not loop for hours. */
 export const MAX_BAD_BLOCK_LEAVES = 16 * 1024 * 1024;
 
-/** One leaf as it is produced. */
-export interface Leaf {
-  /** 0-based index of the record in the file. */
-  index: number;
-  /** Full 32-byte SHA-256 leaf hash. */
-  hash: Buffer;
-  bad: boolean;
-  /** A short, printable excerpt of the row (computed on demand: most leaves never need one). */
-  excerpt(): string;
-}
+/** Called for each leaf in order: its full hash, its 0-based index in the file, the event it came from. */
+export type LeafCallback = (hash: Buffer, index: number, event: DatasetEvent) => void;
 
 /** Streams events to leaves and keeps the counts and the Merkle root. */
 export class RowDigester {
@@ -42,25 +34,22 @@ export class RowDigester {
     return this.merkle.size;
   }
 
-  /** Digest one event; calls `onLeaf` for each leaf it stands for, in order. */
-  push(event: DatasetEvent, onLeaf?: (leaf: Leaf) => void): void {
+  /** Digest one event; calls `onLeaf` for each leaf it stands for, in order (no allocation per row for it). */
+  push(event: DatasetEvent, onLeaf?: LeafCallback): void {
     if (event.kind === 'row') {
-      let text: string;
       let hash: Buffer;
       try {
-        text = canonicalize(event.row.value);
-        hash = leafHash(LEAF_ROW, text);
+        hash = leafHash(LEAF_ROW, canonicalize(event.row.value));
         this.rows++;
       } catch (error) {
         if (!(error instanceof EncodeDepthError)) throw error;
         // Deeper than the encoder goes: recorded as a bad row with its raw bytes, never dropped.
-        text = `(${error.message})`;
-        hash = leafHash(LEAF_BAD, event.row.raw ?? text);
+        hash = leafHash(LEAF_BAD, event.row.raw ?? `(${error.message})`);
         this.badRows++;
       }
       const index = this.merkle.size;
       this.merkle.push(hash);
-      onLeaf?.({ index, hash, bad: false, excerpt: () => shorten(text) });
+      onLeaf?.(hash, index, event);
       return;
     }
     const { bad } = event;
@@ -74,13 +63,23 @@ export class RowDigester {
       const index = this.merkle.size;
       this.merkle.push(hash);
       this.badRows++;
-      onLeaf?.({ index, hash, bad: true, excerpt: () => shorten(`(bad row: ${bad.message}) ${bad.excerpt}`) });
+      onLeaf?.(hash, index, event);
     }
   }
 
   /** Hex Merkle root over every leaf so far. */
   root(): string {
     return this.merkle.root().toString('hex');
+  }
+}
+
+/** A short, printable excerpt of the row an event holds: its canonical text, or a bad row's message and start. */
+export function excerptOfEvent(event: DatasetEvent): string {
+  if (event.kind === 'bad') return shorten(`(bad row: ${event.bad.message}) ${event.bad.excerpt}`);
+  try {
+    return shorten(canonicalize(event.row.value));
+  } catch (error) {
+    return shorten(`(${error instanceof Error ? error.message : String(error)})`);
   }
 }
 

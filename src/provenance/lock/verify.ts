@@ -10,7 +10,7 @@ import { HashPool } from './file-hash.js';
 import { DEFAULT_LOCKFILE, LEAF_PREFIX_BYTES, readLockfile, type LockedFile } from './lockfile.js';
 import { sidecarNameFor } from './lock.js';
 import { bufferDigestStore, DigestFileWriter, fileDigestStore, Sidecar, type DigestStore } from './row-digest-store.js';
-import { RowDigester } from './row-digester.js';
+import { excerptOfEvent, RowDigester } from './row-digester.js';
 import { walkFiles } from './walk-files.js';
 
 /*
@@ -239,9 +239,9 @@ async function compareRows(absolute: string, old: DigestStore, pass: DatasetPass
   let fd: number | undefined;
   try {
     const result = await pass(absolute, (event) =>
-      digester.push(event, (leaf) => {
-        spill.push(leaf.hash);
-        if (excerpts.size < maxExcerpts && !filter.has(leaf.hash)) excerpts.set(leaf.index, leaf.excerpt());
+      digester.push(event, (hash, index, source) => {
+        spill.push(hash);
+        if (excerpts.size < maxExcerpts && !filter.has(hash)) excerpts.set(index, excerptOfEvent(source));
       }),
     );
     spill.finish();

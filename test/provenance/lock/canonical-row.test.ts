@@ -17,7 +17,7 @@ async function rowDigests(text: string): Promise<string[]> {
   async function* chunks(): AsyncGenerator<Buffer> {
     yield Buffer.from(text, 'utf8');
   }
-  for await (const event of openDatasetStream(chunks(), 'jsonl').events()) digester.push(event as DatasetEvent, (leaf) => leaves.push(leaf.hash.toString('hex')));
+  for await (const event of openDatasetStream(chunks(), 'jsonl').events()) digester.push(event as DatasetEvent, (hash) => leaves.push(hash.toString('hex')));
   return leaves;
 }
 
