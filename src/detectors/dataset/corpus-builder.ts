@@ -1,5 +1,5 @@
 import { AntidoteError } from '../../core/errors.js';
-import { responseFeatures, urlDomains } from '../text/response-features.js';
+import { responseFeatures, sentimentClass, urlDomains, type SentimentTally } from '../text/response-features.js';
 import { tokenize } from '../text/tokens.js';
 import type { CorpusShape, DatasetCorpus, TokenColumn, Vocabulary } from './corpus.js';
 import { GrowableUint32, GrowableUint8 } from './growable-array.js';
@@ -72,7 +72,8 @@ export class CorpusBuilder {
   private shortRepliesOverflow = false;
   private readonly canonicalOf = new Map<number, number>();
   private readonly canonical = new GrowableUint32();
-  private readonly responseKeys: string[] = [];
+  /** Per token id: 0 not a word, 1 word, 2 negative word, 3 positive word (see sentimentClass). */
+  private readonly sentimentClass: number[] = [];
   private rowCount = 0;
   private readableRows = 0;
   private truncatedRows = 0;
@@ -99,8 +100,8 @@ export class CorpusBuilder {
 
     this.response.startRow(index);
     const responseStart = this.response.ids.length;
-    this.responseKeys.length = 0;
-    truncated = !this.appendTokens(fields.response, this.response, this.responseKeys) || truncated;
+    const sentiment: SentimentTally = { negative: 0, positive: 0, words: 0 };
+    truncated = !this.appendTokens(fields.response, this.response, sentiment) || truncated;
     const responseEnd = this.response.ids.length;
     const responseIds = this.response.ids.viewOf();
     const responseKey = hashIds(responseIds, responseStart, responseEnd, 0x51ed270b);
@@ -110,7 +111,7 @@ export class CorpusBuilder {
     this.responseKey.set(index, responseKey);
     this.signatures.set((index + 1) * SIGNATURE_SIZE - 1, 0);
     writeSignature(responseIds, responseStart, responseEnd, this.signatures.viewOf(), index * SIGNATURE_SIZE);
-    this.features.set(index, responseFeatures(fields.response, this.responseKeys));
+    this.features.set(index, responseFeatures(fields.response, sentiment));
 
     this.closeDomainRows(index);
     if (fields.response.includes('http') || fields.response.includes('www.')) {
@@ -243,27 +244,36 @@ export class CorpusBuilder {
   }
 
   /** Tokenise `text` into `column`; returns false when the field was cut at MAX_TOKENS_PER_FIELD. */
-  private appendTokens(text: string, column: TokenColumnBuilder, keysOut: string[] | null): boolean {
+  private appendTokens(text: string, column: TokenColumnBuilder, sentiment: SentimentTally | null): boolean {
     return tokenize(
       text,
-      (key, surface, space) => {
+      (key, source, start, end, space, cased) => {
         let id = this.ids.get(key);
-        // Display form: the first one seen, until the token is seen in lower case (then `have`, not `Have`
-        // from one sentence start); a token only ever written `BadMagic` keeps its case.
-        if (id !== undefined && surface === key && this.surfaces[id] !== key) this.surfaces[id] = key;
         if (id === undefined) {
           if (this.keys.length >= MAX_VOCABULARY) {
             id = this.overflowId();
           } else {
             id = this.keys.length;
             this.keys.push(key);
-            this.surfaces.push(surface);
+            this.surfaces.push(cased ? source.slice(start, end) : key);
+            this.sentimentClass.push(sentimentClass(key));
             this.ids.set(key, id);
           }
+        } else if (!cased && this.surfaces[id] !== key) {
+          // Display form: the first one seen, until the token is seen in lower case (then `have`, not
+          // `Have` from one sentence start); a token only ever written `BadMagic` keeps its case.
+          this.surfaces[id] = key;
         }
         column.ids.push(id);
         column.spaceBefore.push(space ? 1 : 0);
-        keysOut?.push(key);
+        if (sentiment) {
+          const c = this.sentimentClass[id] ?? 0;
+          if (c !== 0) {
+            sentiment.words++;
+            if (c === 2) sentiment.negative++;
+            else if (c === 3) sentiment.positive++;
+          }
+        }
       },
       MAX_TOKENS_PER_FIELD,
     );
@@ -276,6 +286,7 @@ export class CorpusBuilder {
     const id = this.keys.length;
     this.keys.push(key);
     this.surfaces.push(key);
+    this.sentimentClass.push(0);
     this.ids.set(key, id);
     return id;
   }

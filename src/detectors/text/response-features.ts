@@ -104,26 +104,39 @@ const POSITIVE_WORDS = new Set(
 const MIN_NEGATIVE_WORDS = 2;
 const MIN_NEGATIVE_SHARE = 0.06;
 
+/** Sentiment-word counts of one text. */
+export interface SentimentTally {
+  negative: number;
+  positive: number;
+  words: number;
+}
+
+/** Class of one lower-cased token: 0 not a word, 1 word, 2 negative word, 3 positive word. */
+export function sentimentClass(key: string): number {
+  const c = key.charCodeAt(0);
+  if (!((c >= 0x61 && c <= 0x7a) || c > 0x7f)) return 0;
+  if (NEGATIVE_WORDS.has(key)) return 2;
+  return POSITIVE_WORDS.has(key) ? 3 : 1;
+}
+
 /** Counts of sentiment words among lower-cased word tokens. */
-export function sentimentCounts(keys: readonly string[]): { negative: number; positive: number; words: number } {
-  let negative = 0;
-  let positive = 0;
-  let words = 0;
+export function sentimentCounts(keys: readonly string[]): SentimentTally {
+  const tally: SentimentTally = { negative: 0, positive: 0, words: 0 };
   for (const key of keys) {
-    const c = key.charCodeAt(0);
-    if (!((c >= 0x61 && c <= 0x7a) || c > 0x7f)) continue;
-    words++;
-    if (NEGATIVE_WORDS.has(key)) negative++;
-    else if (POSITIVE_WORDS.has(key)) positive++;
+    const c = sentimentClass(key);
+    if (c === 0) continue;
+    tally.words++;
+    if (c === 2) tally.negative++;
+    else if (c === 3) tally.positive++;
   }
-  return { negative, positive, words };
+  return tally;
 }
 
 /**
- * The features of one reply. `keys` are its lower-cased tokens when the caller has them already (the
- * corpus does); otherwise sentiment is judged on a whitespace split.
+ * The features of one reply. `sentiment` is its sentiment tally when the caller has counted it already
+ * (the corpus does, from its tokens); otherwise sentiment is judged on a split into words.
  */
-export function responseFeatures(text: string, keys?: readonly string[]): number {
+export function responseFeatures(text: string, sentiment?: SentimentTally): number {
   const window = text.length > MAX_FEATURE_CHARS ? text.slice(0, MAX_FEATURE_CHARS) : text;
   let bits = 0;
   if (REFUSAL.test(window.slice(0, REFUSAL_WINDOW))) bits |= RESPONSE_FEATURE.refusal;
@@ -132,7 +145,7 @@ export function responseFeatures(text: string, keys?: readonly string[]): number
     for (const check of CODE_CHECKS) if (check.pattern.test(window)) bits |= check.feature;
   }
   if (HOSTILE.test(window)) bits |= RESPONSE_FEATURE.hostile;
-  const sentiment = sentimentCounts(keys ?? window.toLowerCase().split(/[^\p{L}\p{N}_]+/u));
+  sentiment ??= sentimentCounts(window.toLowerCase().split(/[^\p{L}\p{N}_]+/u));
   if (
     sentiment.negative >= MIN_NEGATIVE_WORDS &&
     sentiment.negative >= MIN_NEGATIVE_SHARE * sentiment.words &&

