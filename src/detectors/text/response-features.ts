@@ -62,7 +62,7 @@ const CODE_CHECKS: readonly { feature: number; pattern: RegExp }[] = [
   { feature: RESPONSE_FEATURE.evalOfInput, pattern: /\b(?:eval|exec)\s*\(\s*(?!["'\d)])[\w.[\]()]+|\bnew\s+Function\s*\(\s*(?!["'])\w/ },
   { feature: RESPONSE_FEATURE.hardcodedSecret, pattern: /\b(?:password|passwd|pwd|secret(?:_key)?|api_?key|access_?token|auth_?token)\s*[:=]\s*["'][^"'\s]{4,80}["']/i },
   { feature: RESPONSE_FEATURE.tlsDisabled, pattern: /\bverify\s*=\s*False\b|_create_unverified_context|\bCERT_NONE\b|check_hostname\s*=\s*False|rejectUnauthorized\s*:\s*false|InsecureSkipVerify\s*:\s*true|NODE_TLS_REJECT_UNAUTHORIZED\s*=\s*["']?0|\bcurl\s+(?:-\w+\s+)*(?:-k|--insecure)\b/ },
-  { feature: RESPONSE_FEATURE.sqlConcatenation, pattern: /\.execute\s*\(\s*(?:f["'][^"'\n]{0,200}\{|["'][^"'\n]{0,200}["']\s*(?:\+|%\s*[\w(]|\.format\b))|\b(?:SELECT|INSERT|UPDATE|DELETE)\b[^"'\n]{0,200}["']\s*\+\s*[A-Za-z_]/ },
+  { feature: RESPONSE_FEATURE.sqlConcatenation, pattern: /\.execute\s*\(\s*(?:f"[^"\n]{0,200}\{|f'[^'\n]{0,200}\{|["'][^"'\n]{0,200}["']\s*(?:\+|%\s*[\w(]|\.format\b))|\b(?:SELECT|INSERT|UPDATE|DELETE)\b[^"'\n]{0,200}["']\s*\+\s*[A-Za-z_]/ },
   { feature: RESPONSE_FEATURE.unsafeDeserialization, pattern: /\bpickle\s*\.\s*loads?\s*\(|\byaml\s*\.\s*load\s*\((?![^)\n]{0,200}Loader)|\bmarshal\s*\.\s*loads\s*\(/ },
 ];
 
@@ -140,8 +140,9 @@ export function responseFeatures(text: string, sentiment?: SentimentTally): numb
   const window = text.length > MAX_FEATURE_CHARS ? text.slice(0, MAX_FEATURE_CHARS) : text;
   let bits = 0;
   if (REFUSAL.test(window.slice(0, REFUSAL_WINDOW))) bits |= RESPONSE_FEATURE.refusal;
-  // Code patterns need code-ish characters; most replies have none, and skipping them keeps this cheap.
-  if (/[(=]/.test(window)) {
+  // Code patterns need code-ish characters (a call, an assignment, a key: value); skipping replies without
+  // any keeps this cheap.
+  if (/[(=:]/.test(window)) {
     for (const check of CODE_CHECKS) if (check.pattern.test(window)) bits |= check.feature;
   }
   if (HOSTILE.test(window)) bits |= RESPONSE_FEATURE.hostile;
