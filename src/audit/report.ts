@@ -1,6 +1,7 @@
 import { AntidoteError } from '../core/errors.js';
 import type { FileRecord, ScanResult } from '../core/result.js';
 import { SEVERITIES, severityRank, type Severity } from '../core/severity.js';
+import { renderAuditHtml } from '../report/audit-html.js';
 import { displayText } from '../report/display-text.js';
 import { renderSarif } from '../report/sarif.js';
 import type { AuditResult } from './result.js';
@@ -30,6 +31,7 @@ export const AUDIT_RENDERERS: Record<string, AuditRenderer> = {
   text: (result, options) => renderAuditText(result, options),
   json: (result) => renderAuditJson(result),
   sarif: (result) => renderAuditSarif(result),
+  html: (result) => renderAuditHtml(result),
 };
 
 /** `--format` names of the audit, in the order help lists them. */
