@@ -21,8 +21,11 @@ export interface DatasetPassResult {
   issues: string[];
 }
 
-/** Reads a dataset once: calls `onEvent` for every row and bad row in order, and hashes the bytes. */
-export type DatasetPass = (path: string, onEvent: (event: DatasetEvent) => void) => Promise<DatasetPassResult>;
+/**
+ * Reads a dataset once: calls `onEvent` for every row and bad row in order (awaiting it when it returns a
+ * promise: backpressure from a consumer on another thread), and hashes the bytes.
+ */
+export type DatasetPass = (path: string, onEvent: (event: DatasetEvent) => void | Promise<void>) => Promise<DatasetPassResult>;
 
 /** Whether lock treats a file as a dataset (by name, as the readers decide). */
 export type DatasetFilter = (path: string) => boolean;
@@ -66,8 +69,11 @@ export function readerPass(limits?: Partial<DatasetLimits>): DatasetPass {
 }
 
 /** Run a dataset's events into `onEvent`; the readers end a broken file with a fatal bad row, never a throw. */
-async function drain(dataset: OpenedDataset, onEvent: (event: DatasetEvent) => void): Promise<Omit<DatasetPassResult, 'digest'>> {
-  for await (const event of dataset.events()) onEvent(event);
+async function drain(dataset: OpenedDataset, onEvent: (event: DatasetEvent) => void | Promise<void>): Promise<Omit<DatasetPassResult, 'digest'>> {
+  for await (const event of dataset.events()) {
+    const wait = onEvent(event);
+    if (wait) await wait;
+  }
   const issues = (dataset.issues?.() ?? []).map((issue) => (issue.line !== undefined ? `line ${issue.line}: ${issue.message}` : issue.message));
   return { format: dataset.format, columns: [...dataset.columns()], issues };
 }

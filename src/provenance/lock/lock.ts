@@ -8,7 +8,7 @@ import { isDatasetFile, readerPass, type DatasetFilter, type DatasetPass } from 
 import { HashPool, HashReadError } from './file-hash.js';
 import { DEFAULT_LOCKFILE, LEAF_PREFIX_BYTES, LOCKFILE_VERSION, type LockedDataset, type LockedFile, type Lockfile } from './lockfile.js';
 import { DigestFileWriter, moveIntoPlace, SIDECAR_MAGIC } from './row-digest-store.js';
-import { RowDigester } from './row-digester.js';
+import { ThreadedDigester } from './threaded-digester.js';
 import { rootsOf, walkFiles } from './walk-files.js';
 
 /*
@@ -83,6 +83,7 @@ export async function lock(options: LockOptions): Promise<LockOutcome> {
   let inlineBudget = MAX_INLINE_LEAVES;
   let done = 0;
   const pool = new HashPool();
+  const digester = new ThreadedDigester();
   try {
     const plain = files.filter((f) => !isDataset(f.path));
     const hashing = Promise.all(
@@ -99,38 +100,39 @@ export async function lock(options: LockOptions): Promise<LockOutcome> {
     hashing.catch(() => undefined);
     // Datasets one after another in path order: their sidecar offsets then follow the lockfile's order.
     for (const file of files.filter((f) => isDataset(f.path))) {
-      const digester = new RowDigester();
       const inline: Buffer[] = [];
+      let leaves = 0;
       let sidecarOffset = -1;
-      const result = await pass(file.absolute, (event) =>
-        digester.push(event, (hash) => {
-          if (sidecarOffset < 0 && digester.leaves > inlineBudget) {
-            // Too many rows to stay inline: move what was kept to the sidecar and stream the rest there.
-            sidecar ??= new DigestFileWriter(sidecarTemp, SIDECAR_MAGIC);
-            sidecarOffset = sidecar.count;
-            sidecar.pushAll(Buffer.concat(inline));
-            inline.length = 0;
-          }
-          if (sidecarOffset >= 0) sidecar!.push(hash);
-          else inline.push(hash.subarray(0, LEAF_PREFIX_BYTES));
-        }),
-      ).catch((error: unknown) => {
+      digester.begin((prefixes) => {
+        leaves += prefixes.length / LEAF_PREFIX_BYTES;
+        if (sidecarOffset < 0 && leaves > inlineBudget) {
+          // Too many rows to stay inline: move what was kept to the sidecar and stream the rest there.
+          sidecar ??= new DigestFileWriter(sidecarTemp, SIDECAR_MAGIC);
+          sidecarOffset = sidecar.count;
+          sidecar.pushAll(Buffer.concat(inline));
+          inline.length = 0;
+        }
+        if (sidecarOffset >= 0) sidecar!.pushAll(prefixes);
+        else inline.push(prefixes);
+      });
+      const result = await pass(file.absolute, (event) => digester.push(event)).catch((error: unknown) => {
         throw unreadable(error, file.absolute);
       });
+      const { root } = await digester.finish();
       const entry: LockedFile = { path: file.path, size: result.digest.size, sha256: result.digest.sha256 };
       if (result.error !== undefined || result.format === undefined) {
         entry.datasetError = result.error ?? 'not a dataset format antidote reads';
         // Prefixes already streamed to the sidecar stay there unreferenced: the lock records this file by its bytes.
         problems.push({ path: file.path, message: `locked by its bytes only: ${entry.datasetError}` });
       } else {
-        if (sidecarOffset < 0) inlineBudget -= digester.leaves;
+        if (sidecarOffset < 0) inlineBudget -= leaves;
         const dataset: LockedDataset = {
           format: result.format,
           rows: digester.rows,
           badRows: digester.badRows,
           incomplete: digester.stopped,
           columns: result.columns.map((c) => ({ name: c.name, type: c.type })),
-          merkleRoot: digester.root(),
+          merkleRoot: root,
           leafPrefixes: sidecarOffset >= 0 ? { encoding: 'sidecar', offset: sidecarOffset } : { encoding: 'inline', data: Buffer.concat(inline).toString('base64') },
         };
         entry.dataset = dataset;
@@ -162,7 +164,7 @@ export async function lock(options: LockOptions): Promise<LockOutcome> {
     return { lockfile, problems };
   } finally {
     sidecar?.discard();
-    await pool.close();
+    await Promise.all([pool.close(), digester.close()]);
   }
 }
 

@@ -19,14 +19,52 @@ export const MAX_BAD_BLOCK_LEAVES = 16 * 1024 * 1024;
 /** Called for each leaf in order: its full hash, its 0-based index in the file, the event it came from. */
 export type LeafCallback = (hash: Buffer, index: number, event: DatasetEvent) => void;
 
-/** Streams events to leaves and keeps the counts and the Merkle root. */
-export class RowDigester {
-  private readonly merkle = new MerkleBuilder();
+/** Row and bad-row counts of a dataset being digested. */
+export interface LeafCounts {
   /** Rows read. */
-  rows = 0;
+  rows: number;
   /** Rows that could not be read (bad rows, and every row of an unreadable block). */
-  badRows = 0;
+  badRows: number;
   /** The reader stopped early (a fatal bad record): rows after it are unknown. */
+  stopped: boolean;
+}
+
+/**
+ * The leaf inputs an event stands for, in order, as (kind, payload); counts them. The one definition of what
+ * a leaf hashes, shared by the in-thread digester (verify) and the threaded one (lock).
+ */
+export function forEachLeafInput(event: DatasetEvent, counts: LeafCounts, emit: (kind: typeof LEAF_ROW | typeof LEAF_BAD, payload: string | Uint8Array) => void): void {
+  if (event.kind === 'row') {
+    let text: string;
+    try {
+      text = canonicalize(event.row.value);
+    } catch (error) {
+      if (!(error instanceof EncodeDepthError)) throw error;
+      // Deeper than the encoder goes: recorded as a bad row with its raw bytes, never dropped.
+      counts.badRows++;
+      emit(LEAF_BAD, event.row.raw ?? `(${error.message})`);
+      return;
+    }
+    counts.rows++;
+    emit(LEAF_ROW, text);
+    return;
+  }
+  const { bad } = event;
+  if (bad.fatal) counts.stopped = true;
+  const raw = (bad as { raw?: Uint8Array }).raw;
+  const count = Math.max(1, Math.min(bad.rows ?? 1, MAX_BAD_BLOCK_LEAVES));
+  for (let k = 0; k < count; k++) {
+    counts.badRows++;
+    // Each row of a bad block gets its own position-tagged leaf, so a block of n rows is n distinct leaves.
+    emit(LEAF_BAD, raw ?? (count === 1 ? bad.excerpt : `${bad.excerpt}\n#${k}`));
+  }
+}
+
+/** Streams events to leaves on this thread and keeps the counts and the Merkle root. */
+export class RowDigester implements LeafCounts {
+  private readonly merkle = new MerkleBuilder();
+  rows = 0;
+  badRows = 0;
   stopped = false;
 
   /** Leaves pushed so far (rows + bad rows). */
@@ -36,35 +74,12 @@ export class RowDigester {
 
   /** Digest one event; calls `onLeaf` for each leaf it stands for, in order (no allocation per row for it). */
   push(event: DatasetEvent, onLeaf?: LeafCallback): void {
-    if (event.kind === 'row') {
-      let hash: Buffer;
-      try {
-        hash = leafHash(LEAF_ROW, canonicalize(event.row.value));
-        this.rows++;
-      } catch (error) {
-        if (!(error instanceof EncodeDepthError)) throw error;
-        // Deeper than the encoder goes: recorded as a bad row with its raw bytes, never dropped.
-        hash = leafHash(LEAF_BAD, event.row.raw ?? `(${error.message})`);
-        this.badRows++;
-      }
+    forEachLeafInput(event, this, (kind, payload) => {
+      const hash = leafHash(kind, payload);
       const index = this.merkle.size;
       this.merkle.push(hash);
       onLeaf?.(hash, index, event);
-      return;
-    }
-    const { bad } = event;
-    if (bad.fatal) this.stopped = true;
-    const raw = (bad as { raw?: Uint8Array }).raw;
-    const count = Math.max(1, Math.min(bad.rows ?? 1, MAX_BAD_BLOCK_LEAVES));
-    for (let k = 0; k < count; k++) {
-      // Each row of a bad block gets its own position-tagged leaf, so a block of n rows is n distinct leaves.
-      const payload = raw ?? (count === 1 ? bad.excerpt : `${bad.excerpt}\n#${k}`);
-      const hash = leafHash(LEAF_BAD, payload);
-      const index = this.merkle.size;
-      this.merkle.push(hash);
-      this.badRows++;
-      onLeaf?.(hash, index, event);
-    }
+    });
   }
 
   /** Hex Merkle root over every leaf so far. */
