@@ -89,7 +89,8 @@ export class DelimitedScanner {
             this.quoteLine = this.line;
           } else if (b === LF) {
             this.keep(chunk.subarray(segment, i));
-            yield* this.endRecord();
+            const ended = this.endRecord();
+            if (ended) yield ended;
             this.startRecord(base + i + 1);
             segment = i + 1;
           } else if (b !== delimiter) {
@@ -103,7 +104,8 @@ export class DelimitedScanner {
           const lf = (this.nextLineFeed = this.find(chunk, LF, this.nextLineFeed, i));
           if (lf >= 0 && (d < 0 || lf < d)) {
             this.keep(chunk.subarray(segment, lf));
-            yield* this.endRecord();
+            const ended = this.endRecord();
+            if (ended) yield ended;
             this.startRecord(base + lf + 1);
             this.field = Field.Start;
             i = lf + 1;
@@ -141,7 +143,8 @@ export class DelimitedScanner {
             this.field = Field.Start;
           } else if (b === LF) {
             this.keep(chunk.subarray(segment, i));
-            yield* this.endRecord();
+            const ended = this.endRecord();
+            if (ended) yield ended;
             this.startRecord(base + i + 1);
             this.field = Field.Start;
             segment = i + 1;
@@ -166,7 +169,10 @@ export class DelimitedScanner {
       );
       return;
     }
-    if (this.recordBytes > 0) yield* this.endRecord();
+    if (this.recordBytes > 0) {
+      const ended = this.endRecord();
+      if (ended) yield ended;
+    }
   }
 
   private startRecord(offset: number): void {
@@ -186,7 +192,8 @@ export class DelimitedScanner {
     this.recordBytes += piece.length;
   }
 
-  private *endRecord(): Generator<DatasetEvent> {
+  /** The event for the record just ended; undefined for a blank line or the header. */
+  private endRecord(): DatasetEvent | undefined {
     const { state } = this;
     const line = this.recordLine;
     const offset = this.recordOffset;
@@ -199,48 +206,43 @@ export class DelimitedScanner {
     this.overLimit = false;
     this.overHead = undefined;
     if (overLimit) {
-      yield state.bad(`record at line ${line} is ${bytes} bytes, over the ${state.limits.maxRowBytes}-byte row limit (maxRowBytes); it was skipped unread`, {
+      return state.bad(`record at line ${line} is ${bytes} bytes, over the ${state.limits.maxRowBytes}-byte row limit (maxRowBytes); it was skipped unread`, {
         line,
         offset,
         excerpt: excerptOf(head ?? Buffer.alloc(0)),
       });
-      return;
     }
     let record = parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes);
     if (record.length > 0 && record[record.length - 1] === CR) record = record.subarray(0, record.length - 1);
-    if (record.length === 0) return;
+    if (record.length === 0) return undefined;
     if (!isValidUtf8(record)) {
-      yield state.bad(`record at line ${line} is not valid UTF-8`, { line, offset, excerpt: excerptOf(record) });
-      return;
+      return state.bad(`record at line ${line} is not valid UTF-8`, { line, offset, excerpt: excerptOf(record) });
     }
     const fields = splitRecord(record, this.delimiter, state.limits.maxColumns);
     if (fields === undefined) {
       const message = `record at line ${line} has more than ${state.limits.maxColumns} fields (maxColumns)`;
       if (this.header === undefined) {
         state.issue({ kind: 'limit', limit: 'maxColumns', message, line, offset });
-        yield state.bad(`the header ${message.slice(7)}: no row can be read`, { line, offset, excerpt: excerptOf(record), fatal: true });
-        return;
+        return state.bad(`the header ${message.slice(7)}: no row can be read`, { line, offset, excerpt: excerptOf(record), fatal: true });
       }
-      yield state.bad(message, { line, offset, excerpt: excerptOf(record) });
-      return;
+      return state.bad(message, { line, offset, excerpt: excerptOf(record) });
     }
     if (this.header === undefined) {
       this.header = this.nameColumns(fields, line);
       for (const name of this.header) state.columns.declare(name);
-      return;
+      return undefined;
     }
     if (fields.length !== this.header.length) {
-      yield state.bad(`record at line ${line} has ${fields.length} field${fields.length === 1 ? '' : 's'}, the header has ${this.header.length}`, {
+      return state.bad(`record at line ${line} has ${fields.length} field${fields.length === 1 ? '' : 's'}, the header has ${this.header.length}`, {
         line,
         offset,
         excerpt: excerptOf(record),
       });
-      return;
     }
     const row: RowObject = {};
     for (let f = 0; f < fields.length; f++) setField(row, this.header[f]!, fields[f]!);
     state.columns.observe(row, true);
-    yield state.row(row, { line, offset, raw: record });
+    return state.row(row, { line, offset, raw: record });
   }
 
   private nameColumns(fields: string[], line: number): string[] {

@@ -165,7 +165,8 @@ export class JsonScanner {
             continue;
           }
           i = end;
-          yield* this.endValue();
+          const ended = this.endValue();
+          if (ended) yield ended;
           continue;
         }
         case At.Resync:
@@ -591,8 +592,8 @@ export class JsonScanner {
     return len;
   }
 
-  /** A value ended: turn it into a row, a bad row, metadata or a member name. */
-  private *endValue(): Generator<DatasetEvent> {
+  /** A value ended: turn it into a row or a bad row (returned), or metadata or a member name (kept). */
+  private endValue(): DatasetEvent | undefined {
     const { state } = this;
     const role = this.role;
     const where = { line: this.valueLine, offset: this.valueOffset, path: this.valuePath };
@@ -604,12 +605,11 @@ export class JsonScanner {
     if (this.overLimit) {
       const message = `${what} at line ${where.line} (${where.path}) is ${this.valueBytes} bytes, over the ${state.limits.maxRowBytes}-byte row limit (maxRowBytes); it was skipped unread`;
       if (role === 'element' || (role === 'member' && this.valueKind === 'container')) {
-        yield state.bad(message, { line: where.line, offset: where.offset, excerpt: excerptOf(this.overHead!) });
-      } else {
-        state.issue({ kind: 'limit', limit: 'maxRowBytes', message, line: where.line, offset: where.offset });
-        if (role === 'key') this.key = '';
+        return state.bad(message, { line: where.line, offset: where.offset, excerpt: excerptOf(this.overHead!) });
       }
-      return;
+      state.issue({ kind: 'limit', limit: 'maxRowBytes', message, line: where.line, offset: where.offset });
+      if (role === 'key') this.key = '';
+      return undefined;
     }
     const raw = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.valueBytes);
     this.parts = [];
@@ -620,43 +620,36 @@ export class JsonScanner {
       return undefined;
     };
     if (this.tooDeep) {
-      const event = fail(`${what} at line ${where.line} (${where.path}) nests deeper than ${state.limits.maxNestingDepth} levels (maxNestingDepth)`, 'maxNestingDepth');
-      if (event) yield event;
-      return;
+      return fail(`${what} at line ${where.line} (${where.path}) nests deeper than ${state.limits.maxNestingDepth} levels (maxNestingDepth)`, 'maxNestingDepth');
     }
     if (!isValidUtf8(raw)) {
-      const event = fail(`${what} at line ${where.line} (${where.path}) is not valid UTF-8`);
-      if (event) yield event;
-      return;
+      return fail(`${what} at line ${where.line} (${where.path}) is not valid UTF-8`);
     }
     const text = decodeUtf8(raw);
     let value: DatasetValue;
     try {
       value = JSON.parse(text) as DatasetValue;
     } catch (error) {
-      const event = fail(`${what} at line ${where.line} (${where.path}) is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
-      if (event) yield event;
-      return;
+      return fail(`${what} at line ${where.line} (${where.path}) is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
     }
     if (role === 'key') {
       this.key = typeof value === 'string' ? value : text;
-      return;
+      return undefined;
     }
     if (role === 'element' || (rowLike && isRowObject(value))) {
       const row: RowObject = isRowObject(value) ? value : { value };
       if (nestsDeeperThan(row, state.limits.maxNestingDepth)) {
-        yield state.bad(`${what} at line ${where.line} (${where.path}) nests deeper than ${state.limits.maxNestingDepth} levels (maxNestingDepth)`, {
+        return state.bad(`${what} at line ${where.line} (${where.path}) nests deeper than ${state.limits.maxNestingDepth} levels (maxNestingDepth)`, {
           line: where.line,
           offset: where.offset,
           excerpt: excerptOf(text),
         });
-        return;
       }
       state.columns.observe(row);
-      yield state.row(row, { ...where, raw });
-      return;
+      return state.row(row, { ...where, raw });
     }
     this.addMetadata(this.key, value, where.line);
+    return undefined;
   }
 
   private addMetadata(key: string, value: DatasetValue, line: number): void {

@@ -82,7 +82,8 @@ export class JsonlScanner {
       if (!this.overLimit && piece.length > 0) this.parts.push(piece);
       this.partBytes += piece.length;
       if (nl < 0) break;
-      yield* this.endLine();
+      const event = this.endLine();
+      if (event) yield event;
       this.line++;
       this.lineOffset = base + nl + 1;
       start = nl + 1;
@@ -91,10 +92,14 @@ export class JsonlScanner {
 
   /** Events for a last line without a final newline. */
   *finish(): Generator<DatasetEvent> {
-    if (this.partBytes > 0 || this.overLimit) yield* this.endLine();
+    if (this.partBytes > 0 || this.overLimit) {
+      const event = this.endLine();
+      if (event) yield event;
+    }
   }
 
-  private *endLine(): Generator<DatasetEvent> {
+  /** The event for the line just ended; undefined for a blank line. */
+  private endLine(): DatasetEvent | undefined {
     const { state, line, lineOffset: offset } = this;
     const bytes = this.partBytes;
     const overLimit = this.overLimit;
@@ -105,33 +110,29 @@ export class JsonlScanner {
     this.overLimit = false;
     this.overLimitHead = undefined;
     if (overLimit || raw === undefined) {
-      yield state.bad(`line ${line} is ${bytes} bytes, over the ${state.limits.maxRowBytes}-byte row limit (maxRowBytes); it was skipped unread`, {
+      return state.bad(`line ${line} is ${bytes} bytes, over the ${state.limits.maxRowBytes}-byte row limit (maxRowBytes); it was skipped unread`, {
         line,
         offset,
         excerpt: head ? excerptOf(head) : '',
       });
-      return;
     }
     const content = raw.length > 0 && raw[raw.length - 1] === CR ? raw.subarray(0, raw.length - 1) : raw;
-    if (isBlank(content)) return;
+    if (isBlank(content)) return undefined;
     if (!isValidUtf8(content)) {
-      yield state.bad(`line ${line} is not valid UTF-8`, { line, offset, excerpt: excerptOf(content) });
-      return;
+      return state.bad(`line ${line} is not valid UTF-8`, { line, offset, excerpt: excerptOf(content) });
     }
     const text = decodeUtf8(content);
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (error) {
-      yield state.bad(`line ${line} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, { line, offset, excerpt: excerptOf(text) });
-      return;
+      return state.bad(`line ${line} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, { line, offset, excerpt: excerptOf(text) });
     }
     const row = isRowObject(value) ? value : { value: value as never };
     if (nestsDeeperThan(row, state.limits.maxNestingDepth)) {
-      yield state.bad(`line ${line} nests deeper than ${state.limits.maxNestingDepth} levels (maxNestingDepth)`, { line, offset, excerpt: excerptOf(text) });
-      return;
+      return state.bad(`line ${line} nests deeper than ${state.limits.maxNestingDepth} levels (maxNestingDepth)`, { line, offset, excerpt: excerptOf(text) });
     }
     state.columns.observe(row);
-    yield state.row(row, { line, offset, raw: content });
+    return state.row(row, { line, offset, raw: content });
   }
 }
