@@ -121,6 +121,17 @@ describe('antidote audit', () => {
     expect(lines.length - 1 + flagged).toBe(600);
   });
 
+  it('keeps a JSON array a JSON array in both outputs', async () => {
+    const json = write('poisoned.json', JSON.stringify(mix.rows, null, 1));
+    const quarantine = join(dir, 'q.json');
+    const clean = join(dir, 'c.json');
+    expect(await code([json, '--quarantine', quarantine, '--clean', clean])).toBe(1);
+    const q = JSON.parse(readFileSync(quarantine, 'utf8')) as { _antidote: { row: number } }[];
+    const c = JSON.parse(readFileSync(clean, 'utf8')) as unknown[];
+    expect(new Set(q.map((r) => r._antidote.row))).toEqual(mix.poisoned);
+    expect(c).toEqual(mix.rows.filter((_, i) => !mix.poisoned.has(i)));
+  });
+
   it.each([
     [['--format', 'xml'], 'USAGE', '--format'],
     [['--threshold', '2'], 'USAGE', '--threshold'],
