@@ -15,7 +15,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -136,7 +136,7 @@ function openssl(paths: string[]): void {
 }
 
 /** Run the built CLI RUNS times; median wall time and the largest peak RSS. */
-function runCli(label: string, args: string[], expectExit: number): { wallMs: number; peakMB: number | null; samples: CommandSample[] } {
+function runCli(label: string, args: string[], expectExit: number): { wallMs: number; peakMB: number | null; cpuSeconds: number | null; samples: CommandSample[] } {
   const samples: CommandSample[] = [];
   for (let i = 0; i < RUNS; i++) {
     const sample = runCommand(process.execPath, [CLI, ...args], OUT);
@@ -145,7 +145,8 @@ function runCli(label: string, args: string[], expectExit: number): { wallMs: nu
     samples.push(sample);
   }
   const peaks = samples.map((s) => s.peakRssKb).filter((kb): kb is number => kb !== null);
-  return { wallMs: median(samples.map((s) => s.wallMs)), peakMB: peaks.length ? Math.round((Math.max(...peaks) * 1024) / MB) : null, samples };
+  const cpu = samples.map((s) => s.cpuSeconds).filter((c): c is number => c !== null);
+  return { wallMs: median(samples.map((s) => s.wallMs)), peakMB: peaks.length ? Math.round((Math.max(...peaks) * 1024) / MB) : null, cpuSeconds: cpu.length ? median(cpu) : null, samples };
 }
 
 interface Row {
@@ -209,7 +210,7 @@ async function main(): Promise<void> {
     rows.push({
       case: `\`antidote lock\` of a ${ROWS.toLocaleString('en')}-row Alpaca-like JSONL (${(size / MB).toFixed(0)} MB): time`,
       target: `< ${TARGETS.rowsLockMs / 1000} s`,
-      measured: `${(locked.wallMs / 1000).toFixed(2)} s (${(ROWS / (locked.wallMs / 1000)).toFixed(0)} rows/s)`,
+      measured: `${(locked.wallMs / 1000).toFixed(2)} s (${(ROWS / (locked.wallMs / 1000)).toFixed(0)} rows/s; CPU ${locked.cpuSeconds?.toFixed(1) ?? '?'} s on 2 threads)`,
       result: locked.wallMs < TARGETS.rowsLockMs ? 'PASS' : 'FAIL',
     });
     rows.push({
@@ -239,9 +240,10 @@ async function main(): Promise<void> {
     }
   }
 
+  const load = loadavg()[1]!;
   const table = ['| Case | Target | Measured | Result |', '|---|---|---|---|', ...rows.map((r) => `| ${r.case} | ${r.target} | ${r.measured} | ${r.result} |`)];
   const openSslVersion = spawnSync('openssl', ['version'], { encoding: 'utf8' }).stdout.trim();
-  process.stdout.write(`${table.join('\n')}\n\n- ${cpus().length} x ${cpus()[0]?.model ?? '?'}, Node ${process.version}, ${openSslVersion}; peak RSS via ${PEAK_RSS_METHOD}; ${RUNS} run(s), median\n- bench wall time ${((performance.now() - benchStarted) / 1000).toFixed(0)} s\n`);
+  process.stdout.write(`${table.join('\n')}\n\n- ${cpus().length} x ${cpus()[0]?.model ?? '?'}, Node ${process.version}, ${openSslVersion}; peak RSS via ${PEAK_RSS_METHOD}; ${RUNS} run(s), median\n- load average over the last 5 minutes at the end: ${load.toFixed(1)} on ${cpus().length} cores (above ~0.5 per core the figures are pessimistic: other processes shared the CPUs)\n- bench wall time ${((performance.now() - benchStarted) / 1000).toFixed(0)} s\n`);
   if (rows.some((r) => r.result === 'FAIL')) process.exitCode = 1;
 }
 
