@@ -3,7 +3,7 @@ import { audit, auditDataset } from '../../src/audit/audit.js';
 import { renderAuditText } from '../../src/audit/report.js';
 import { defineDatasetDetector, type AuditRowText } from '../../src/detectors/dataset/dataset-detector.js';
 import { auditDetectors, scanDetectors } from '../../src/detectors/registry.js';
-import { datasetEvents, syntheticAlpaca } from '../builders/poison.js';
+import { datasetEvents, syntheticAlpaca, type BuiltRow } from '../builders/poison.js';
 
 /* The audit core: hooks, row merging, failures of detectors, presets. */
 
@@ -41,7 +41,7 @@ describe('audit core', () => {
         context.report({ messageId: 'n', severity: 'info', data: { n: corpus.rowCount } });
       },
     });
-    const rows = [{ instruction: 'hello there', output: 'a' }, { bad: 'broken' }, { instruction: 'hello again', output: 'b' }, { instruction: 'bye', output: 'c' }];
+    const rows: BuiltRow[] = [{ instruction: 'hello there', output: 'a' }, { bad: 'broken' }, { instruction: 'hello again', output: 'b' }, { instruction: 'bye', output: 'c' }];
     const result = await audit([{ path: 'x.jsonl', format: 'jsonl', events: datasetEvents(rows) }], { detectors: [looksAtRows, looksAtCorpus] });
     expect(seen.map((r) => [r.index, r.line, r.prompt])).toEqual([
       [0, 1, 'hello there'],
@@ -91,7 +91,7 @@ describe('audit core', () => {
   });
 
   it('the text report neutralises control characters that come from the data', async () => {
-    const rows = [{ instruction: 'x', output: 'y' }, { bad: 'evil \u001b[2J\u202e row' }];
+    const rows: BuiltRow[] = [{ instruction: 'x', output: 'y' }, { bad: 'evil \u001b[2J\u202e row' }];
     const result = await audit([{ path: 'x.jsonl', format: 'jsonl', events: datasetEvents(rows) }]);
     const text = renderAuditText(result, { color: false });
     expect(text).not.toContain('\u001b[2J');
