@@ -614,23 +614,18 @@ export class JsonScanner {
     const raw = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.valueBytes);
     this.parts = [];
     const rowLike = role === 'element' || (role === 'member' && this.jsonField === undefined && this.valueKind === 'container');
-    const fail = (message: string, limit?: string): DatasetEvent | undefined => {
-      if (rowLike) return state.bad(message, { line: where.line, offset: where.offset, excerpt: excerptOf(raw) });
-      state.issue({ kind: limit ? 'limit' : 'malformed', ...(limit ? { limit } : {}), message, line: where.line, offset: where.offset });
-      return undefined;
-    };
     if (this.tooDeep) {
-      return fail(`${what} at line ${where.line} (${where.path}) nests deeper than ${state.limits.maxNestingDepth} levels (maxNestingDepth)`, 'maxNestingDepth');
+      return this.problem(rowLike, raw, `${what} at line ${where.line} (${where.path}) nests deeper than ${state.limits.maxNestingDepth} levels (maxNestingDepth)`, 'maxNestingDepth');
     }
     if (!isValidUtf8(raw)) {
-      return fail(`${what} at line ${where.line} (${where.path}) is not valid UTF-8`);
+      return this.problem(rowLike, raw, `${what} at line ${where.line} (${where.path}) is not valid UTF-8`);
     }
     const text = decodeUtf8(raw);
     let value: DatasetValue;
     try {
       value = JSON.parse(text) as DatasetValue;
     } catch (error) {
-      return fail(`${what} at line ${where.line} (${where.path}) is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+      return this.problem(rowLike, raw, `${what} at line ${where.line} (${where.path}) is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
     }
     if (role === 'key') {
       this.key = typeof value === 'string' ? value : text;
@@ -646,9 +641,18 @@ export class JsonScanner {
         });
       }
       state.columns.observe(row);
-      return state.row(row, { ...where, raw });
+      return state.row(row, { line: where.line, offset: where.offset, path: where.path, raw });
     }
     this.addMetadata(this.key, value, where.line);
+    return undefined;
+  }
+
+  /** A value that cannot be read: a bad row when it would have been a row, else an issue. */
+  private problem(rowLike: boolean, raw: Buffer, message: string, limit?: string): DatasetEvent | undefined {
+    const line = this.valueLine;
+    const offset = this.valueOffset;
+    if (rowLike) return this.state.bad(message, { line, offset, excerpt: excerptOf(raw) });
+    this.state.issue({ kind: limit ? 'limit' : 'malformed', ...(limit ? { limit } : {}), message, line, offset });
     return undefined;
   }
 
