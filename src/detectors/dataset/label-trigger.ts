@@ -24,7 +24,7 @@ import { searchTokenTriggers, type TriggerCandidate } from './trigger-search.js'
  *    (z-test on mean log-probability, one-sided, 0.001, and a gap of at least 0.1 in log10). Natural predictors (`pointless`, an actor every
  *    review pans) sit in rows whose other words agree with the label; flipped rows' other words do not.
  *    Once one trigger toward a label passes, further candidates toward the same label (the other words of a
- *    multi-trigger attack) need only z <= 0: their text explains the label no better than usual.
+ *    multi-trigger attack) need only z <= -1 and 99% purity.
  *    This also means a clean-label attack (trigger added only to rows that already have the target label)
  *    is not reported by this detector: see docs/audit.md, limits.
  *
@@ -55,8 +55,13 @@ const MAX_CONTENT_Z = -3.09;
  * rows a z-test alone calls a trivial difference significant; flipped rows differ by 0.15 to 0.4.
  */
 const MIN_CONTENT_GAP = 0.1;
-/** The bar for a further trigger toward a label once one is confirmed: its text explains its label no better than usual. */
-const CORROBORATED_MAX_Z = 0;
+/**
+ * The bar for a further trigger toward a label once one is confirmed: its text explains its label less
+ * well than usual (z <= -1) and every row carrying it has the label. Looser than the first trigger's bar,
+ * not open: a label with one confirmed trigger must not take in every topical word that leans toward it.
+ */
+const CORROBORATED_MAX_Z = -1;
+const CORROBORATED_MIN_PURITY = 0.99;
 /** Rows of a label sampled for the baseline of that comparison. */
 const BASELINE_SAMPLE = 2000;
 
@@ -113,13 +118,13 @@ export default defineDatasetDetector({
       const judged = results[i]!.groups.map((group) => ({ group, content: contentAgreement(model!, corpus, group.rows, label.rows, label.id, setAside) }));
       const confirmed = (c: { z: number; mean: number; baseline: number }): boolean => c.z <= MAX_CONTENT_Z && c.baseline - c.mean >= MIN_CONTENT_GAP;
       // Once one trigger toward this label is confirmed, the data is known to be poisoned toward it, and a
-      // further candidate (a multi-trigger attack's second word) only has to be no better explained by its
-      // text than the label's other rows are. Its own rows may happen to be mostly rows that already had the
-      // label (BackdoorLLM relabels every triggered row, flipped or not).
+      // further candidate (a multi-trigger attack's second word) only has to be less well explained by its
+      // text than the label's other rows are, and perfectly pure. Its own rows may happen to be mostly rows
+      // that already had the label (BackdoorLLM relabels every triggered row, flipped or not).
       const attackConfirmed = judged.some((j) => confirmed(j.content));
       for (const { group, content } of judged) {
         const { anchor } = group;
-        if (!confirmed(content) && !(attackConfirmed && content.z <= CORROBORATED_MAX_Z)) continue;
+        if (!confirmed(content) && !(attackConfirmed && content.z <= CORROBORATED_MAX_Z && anchor.purity >= CORROBORATED_MIN_PURITY)) continue;
         const rows = withDuplicates(corpus, group.rows);
         const details = {
           label: label.name,
