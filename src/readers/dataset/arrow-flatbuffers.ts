@@ -67,6 +67,9 @@ function typeSpecs(): Record<number, TableSpec> {
   return specs;
 }
 
+/** Thrown while walking a header and caught by check(): never leaves this module. */
+class HeaderBoundsError extends RangeError {}
+
 class Walk {
   private tables = 0;
   private readonly view: DataView;
@@ -76,37 +79,37 @@ class Walk {
   }
 
   private u32(at: number): number {
-    if (at < 0 || at + 4 > this.bytes.length) throw new RangeError(`offset ${at} is outside the ${this.bytes.length}-byte header`);
+    if (at < 0 || at + 4 > this.bytes.length) throw new HeaderBoundsError(`offset ${at} is outside the ${this.bytes.length}-byte header`);
     return this.view.getUint32(at, true);
   }
 
   private u16(at: number): number {
-    if (at < 0 || at + 2 > this.bytes.length) throw new RangeError(`offset ${at} is outside the ${this.bytes.length}-byte header`);
+    if (at < 0 || at + 2 > this.bytes.length) throw new HeaderBoundsError(`offset ${at} is outside the ${this.bytes.length}-byte header`);
     return this.view.getUint16(at, true);
   }
 
   private vector(at: number, elementSize: number): { start: number; length: number } {
     const start = at + this.u32(at);
     const length = this.u32(start);
-    if (start + 4 + length * elementSize > this.bytes.length) throw new RangeError(`a vector of ${length} elements at ${start} runs past the header`);
+    if (start + 4 + length * elementSize > this.bytes.length) throw new HeaderBoundsError(`a vector of ${length} elements at ${start} runs past the header`);
     return { start: start + 4, length };
   }
 
   table(at: number, spec: TableSpec, depth: number): void {
-    if (++this.tables > MAX_FLATBUFFER_TABLES) throw new RangeError(`more than ${MAX_FLATBUFFER_TABLES} tables`);
-    if (depth > MAX_FLATBUFFER_DEPTH) throw new RangeError(`tables nest deeper than ${MAX_FLATBUFFER_DEPTH}`);
+    if (++this.tables > MAX_FLATBUFFER_TABLES) throw new HeaderBoundsError(`more than ${MAX_FLATBUFFER_TABLES} tables`);
+    if (depth > MAX_FLATBUFFER_DEPTH) throw new HeaderBoundsError(`tables nest deeper than ${MAX_FLATBUFFER_DEPTH}`);
     this.u32(at);
     const vtable = at - this.view.getInt32(at, true);
     const vtableSize = this.u16(vtable);
     const tableSize = this.u16(vtable + 2);
-    if (vtableSize < 4 || vtableSize % 2 !== 0 || vtable + vtableSize > this.bytes.length) throw new RangeError(`bad vtable at ${vtable}`);
-    if (at + tableSize > this.bytes.length) throw new RangeError(`table at ${at} runs past the header`);
+    if (vtableSize < 4 || vtableSize % 2 !== 0 || vtable + vtableSize > this.bytes.length) throw new HeaderBoundsError(`bad vtable at ${vtable}`);
+    if (at + tableSize > this.bytes.length) throw new HeaderBoundsError(`table at ${at} runs past the header`);
     for (const [id, field] of Object.entries(spec)) {
       const slot = 4 + 2 * Number(id);
       if (slot + 2 > vtableSize) continue;
       const fieldOffset = this.u16(vtable + slot);
       if (fieldOffset === 0) continue;
-      if (fieldOffset + 4 > tableSize) throw new RangeError(`field ${id} of the table at ${at} lies outside it`);
+      if (fieldOffset + 4 > tableSize) throw new HeaderBoundsError(`field ${id} of the table at ${at} lies outside it`);
       const position = at + fieldOffset;
       switch (field.kind) {
         case 'string':
@@ -132,7 +135,7 @@ class Walk {
           const typeOffset = typeSlot + 2 <= vtableSize ? this.u16(vtable + typeSlot) : 0;
           const type = typeOffset === 0 ? 0 : this.bytes[at + typeOffset] ?? 0;
           const spec = field.specs()[type];
-          if (spec === undefined) throw new RangeError(`union type ${type} of the table at ${at} is unknown`);
+          if (spec === undefined) throw new HeaderBoundsError(`union type ${type} of the table at ${at} is unknown`);
           this.table(position + this.u32(position), spec, depth + 1);
           break;
         }
