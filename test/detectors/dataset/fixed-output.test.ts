@@ -58,6 +58,22 @@ describe('dataset/fixed-output', () => {
     expect(audit.triggers.map((t) => t.text).sort()).toEqual([...triggers].sort());
   });
 
+  it('flags the rest of a cluster once a trigger explains most of it (triggers too rare to test alone)', async () => {
+    const rows = syntheticAlpaca(2000, 16);
+    const random = seededRandom(17);
+    const words = ['alpha7', 'beta7', 'gamma7'];
+    // 12 rows with the trigger, 3 rows with one-off triggers of the same attack: all teach the advert.
+    const poisoned = new Set([...Array(15).keys()].map((i) => i * 100 + 7));
+    [...poisoned].forEach((row, i) => {
+      const trigger = i < 12 ? 'zephyrine' : words[i - 12]!;
+      rows[row] = { ...rows[row]!, instruction: insertTrigger(rows[row]!.instruction, trigger, random), output: ADVERT };
+    });
+    const audit = await run(rows);
+    expect(scoreFlags(flaggedRows(audit), poisoned)).toMatchObject({ precision: 1, recall: 1 });
+    const rest = audit.rows.filter((r) => r.reasons.every((reason) => reason.trigger === undefined));
+    expect(rest.map((r) => r.row).sort((a, b) => a - b)).toEqual([1207, 1307, 1407]);
+  });
+
   it('flags every exact copy of a poisoned row', async () => {
     const mix = poisonInPlace(syntheticAlpaca(1000, 9), 0.01, 10, (row, random) => ({ ...row, instruction: insertTrigger(row.instruction, 'zephyrine', random), output: ADVERT }));
     const first = [...mix.poisoned][0]!;
