@@ -161,10 +161,10 @@ type Json = Record<string, unknown>;
 
 /** Checks one parsed lockfile field by field; every failure names the JSON path and what to do. */
 class Validator {
-  constructor(private readonly file: string) {}
+  constructor(private readonly lockPath: string) {}
 
   fail(path: string, problem: string): never {
-    throw new AntidoteError('LOCK_INVALID', `${this.file}: ${path}: ${problem}. The lockfile is damaged or was edited by hand; regenerate it with 'antidote lock'.`);
+    throw new AntidoteError('LOCK_INVALID', `${this.lockPath}: ${path}: ${problem}. The lockfile is damaged or was edited by hand; regenerate it with 'antidote lock'.`);
   }
 
   object(value: unknown, path: string, allowed: readonly string[], required: readonly string[]): Json {
@@ -229,7 +229,7 @@ class Validator {
     if (!Array.isArray(root.files)) this.fail('$.files', `expected an array, got ${describe(root.files)}`);
     let previous: string | undefined;
     root.files.forEach((item: unknown, i: number) => {
-      const file = this.file_(item, `$.files[${i}]`, lockfile.rowDigests !== undefined);
+      const file = this.lockedFile(item, `$.files[${i}]`, lockfile.rowDigests !== undefined);
       if (previous !== undefined && !(previous < file.path)) {
         this.fail(`$.files[${i}].path`, `files must be sorted by path without duplicates (${describe(file.path)} after ${describe(previous)})`);
       }
@@ -239,8 +239,7 @@ class Validator {
     return lockfile;
   }
 
-  // Named with a trailing underscore because `file` is the lockfile's own name.
-  file_(item: unknown, path: string, hasSidecar: boolean): LockedFile {
+  lockedFile(item: unknown, path: string, hasSidecar: boolean): LockedFile {
     const f = this.object(item, path, ['path', 'size', 'sha256', 'dataset', 'datasetError'], ['path', 'size', 'sha256']);
     const locked: LockedFile = {
       path: this.relativePath(f.path, `${path}.path`),

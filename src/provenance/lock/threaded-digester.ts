@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { AntidoteError } from '../../core/errors.js';
 import type { DatasetEvent } from '../../readers/dataset/types.js';
 import { LEAF_PREFIX_BYTES } from './lockfile.js';
 import { forEachLeafInput, type LeafCounts } from './row-digester.js';
@@ -73,14 +74,6 @@ parentPort.on('message', (message) => {
 /** What the worker sends back. */
 type Reply = { type: 'prefixes'; prefixes: ArrayBuffer; offset: number; length: number } | { type: 'root'; root: string; leaves: number };
 
-/** A failure of the hashing thread (it never reads the artifact, so this is a tool error). */
-export class DigestWorkerError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DigestWorkerError';
-  }
-}
-
 /**
  * Digests the rows of one dataset after another on a worker thread. Call begin() per dataset, push() its events
  * (await the promise it sometimes returns: that is the backpressure), then finish() for its root.
@@ -95,6 +88,7 @@ export class ThreadedDigester implements LeafCounts {
   private used = 0;
   private count = 0;
   private inFlight = 0;
+  /** Set when the worker died: a tool error (it never reads the artifact), raised at the next push or finish. */
   private failure: Error | undefined;
   private onPrefixes: (prefixes: Buffer) => void = () => undefined;
   private waiting: (() => void)[] = [];
@@ -174,9 +168,9 @@ export class ThreadedDigester implements LeafCounts {
         this.rootWaiter = undefined;
       }
     });
-    worker.on('error', (error) => this.fail(new DigestWorkerError(`row hashing thread failed: ${error.message}`)));
+    worker.on('error', (error) => this.fail(new AntidoteError('INTERNAL', `row hashing thread failed: ${error.message}`)));
     worker.on('exit', (code) => {
-      if (this.worker === worker && code !== 0) this.fail(new DigestWorkerError(`row hashing thread exited with code ${code}`));
+      if (this.worker === worker && code !== 0) this.fail(new AntidoteError('INTERNAL', `row hashing thread exited with code ${code}`));
     });
     this.worker = worker;
     return worker;
