@@ -1,9 +1,10 @@
 import { AntidoteError } from '../../core/errors.js';
 import { responseFeatures, sentimentClass, urlDomains, type SentimentTally } from '../text/response-features.js';
-import { tokenize } from '../text/tokens.js';
+import { keyOf, tokenizeHashes } from '../text/tokens.js';
 import type { CorpusShape, DatasetCorpus, TokenColumn, Vocabulary } from './corpus.js';
 import { GrowableUint32, GrowableUint8 } from './growable-array.js';
 import { hashIds, SIGNATURE_SIZE, writeSignature } from './minhash.js';
+import { NgramTable } from './ngram-table.js';
 
 /*
  * Builds a DatasetCorpus one row at a time while the file streams: each text field is tokenised once,
@@ -54,6 +55,8 @@ export class CorpusBuilder {
   private readonly keys: string[] = [];
   private readonly surfaces: string[] = [];
   private readonly ids = new Map<string, number>();
+  /** Token key hashes -> id (ids are dense, in the order tokens were first seen). */
+  private readonly table = new NgramTable(1 << 16);
   private readonly prompt = new TokenColumnBuilder();
   private readonly response = new TokenColumnBuilder();
   private readonly readable = new GrowableUint8();
@@ -245,24 +248,28 @@ export class CorpusBuilder {
 
   /** Tokenise `text` into `column`; returns false when the field was cut at MAX_TOKENS_PER_FIELD. */
   private appendTokens(text: string, column: TokenColumnBuilder, sentiment: SentimentTally | null): boolean {
-    return tokenize(
+    // Tokens are interned by a 64-bit hash of their key (two independent 32-bit hashes), so a string is
+    // made only for a token never seen before: five million tokens cost five million table probes, not five
+    // million strings. Two distinct keys share a hash with probability about 2^-64 per pair.
+    return tokenizeHashes(
       text,
-      (key, source, start, end, space, cased) => {
-        let id = this.ids.get(key);
-        if (id === undefined) {
+      (hi, lo, start, end, space, cased) => {
+        let id = this.table.find(hi, lo);
+        if (id < 0) {
           if (this.keys.length >= MAX_VOCABULARY) {
             id = this.overflowId();
           } else {
-            id = this.keys.length;
+            const key = keyOf(text, start, end);
+            id = this.table.insert(hi, lo);
             this.keys.push(key);
-            this.surfaces.push(cased ? source.slice(start, end) : key);
+            this.surfaces.push(cased ? text.slice(start, end) : key);
             this.sentimentClass.push(sentimentClass(key));
             this.ids.set(key, id);
           }
-        } else if (!cased && this.surfaces[id] !== key) {
+        } else if (!cased && this.surfaces[id] !== this.keys[id]) {
           // Display form: the first one seen, until the token is seen in lower case (then `have`, not
           // `Have` from one sentence start); a token only ever written `BadMagic` keeps its case.
-          this.surfaces[id] = key;
+          this.surfaces[id] = this.keys[id]!;
         }
         column.ids.push(id);
         column.spaceBefore.push(space ? 1 : 0);

@@ -53,7 +53,12 @@ export function writeSignature(ids: ArrayLike<number>, start: number, end: numbe
   if (length === 0) return;
   const width = Math.min(3, length);
   for (let i = start; i + width <= end; i++) {
-    const shingle = hashIds(ids, i, i + width);
+    // One mix per shingle: the ids are multiplied by distinct odd constants (so `a b c` and `c b a` differ)
+    // and mixed once; hashIds would mix once per id.
+    let h = Math.imul(ids[i]! + 1, 0x9e3779b1);
+    if (width > 1) h ^= Math.imul(ids[i + 1]! + 1, 0x85ebca77);
+    if (width > 2) h ^= Math.imul(ids[i + 2]! + 1, 0xc2b2ae3d);
+    const shingle = mix32(h ^ width);
     // One well-mixed shingle hash, then a cheap xor-multiply-shift per slot: each slot is a different
     // hash of the same well-mixed value, which is all MinHash needs (full mix32 per slot cost 3x as much).
     for (let k = 0; k < SIGNATURE_SIZE; k++) {
@@ -97,7 +102,8 @@ export function nearDuplicateGroups(signatures: Uint32Array, rows: ArrayLike<num
     const buckets = new Map<number, number>();
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
-      const key = hashIds(signatures, row * SIGNATURE_SIZE + band * ROWS_PER_BAND, row * SIGNATURE_SIZE + (band + 1) * ROWS_PER_BAND, band);
+      // 30 bits keep the key a small integer (fast Map keys); a shared bucket is confirmed on the full signature anyway.
+      const key = hashIds(signatures, row * SIGNATURE_SIZE + band * ROWS_PER_BAND, row * SIGNATURE_SIZE + (band + 1) * ROWS_PER_BAND, band) & 0x3fffffff;
       const first = buckets.get(key);
       if (first === undefined) {
         buckets.set(key, row);

@@ -107,3 +107,98 @@ export function tokenKeys(text: string): string[] {
   tokenize(text, (key) => keys.push(key));
   return keys;
 }
+
+/**
+ * Receives tokens as hashes instead of strings: two independent 32-bit hashes of the lower-cased key (the
+ * same key `tokenize` gives), its span in `text`, spacing and case. For callers that intern millions of
+ * tokens: they slice a string only for a token they have not seen (see `keyOf`).
+ */
+export type TokenHashVisitor = (hi: number, lo: number, start: number, end: number, spaceBefore: boolean, cased: boolean) => void;
+
+/** The lower-cased key of the token at `text[start, end)`, as `tokenize` gives it. */
+export function keyOf(text: string, start: number, end: number): string {
+  return text.slice(start, end).toLowerCase();
+}
+
+/** Two 32-bit hashes of a string's code units (FNV-1a and a multiplicative hash), for keys with non-ASCII characters. */
+function hashString(key: string): [number, number] {
+  let a = 0x811c9dc5;
+  let b = 0x9747b28c;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b + c, 0x5bd1e995) ^ (b >>> 13);
+  }
+  return [a >>> 0, (b ^ key.length) >>> 0];
+}
+
+/**
+ * `tokenize` without strings: the same tokens, as hashes of their lower-cased keys. ASCII words are hashed
+ * as they are scanned (lower-casing `A`-`Z` on the fly); a token with non-ASCII characters is lower-cased as
+ * a string and hashed, so the hash always agrees with `keyOf`. Returns false when tokens were left out.
+ */
+export function tokenizeHashes(text: string, visit: TokenHashVisitor, maxTokens = Number.POSITIVE_INFINITY): boolean {
+  let count = 0;
+  let space = true;
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const code = text.charCodeAt(i);
+    const kind = code < 0x80 ? ASCII_CLASS[code]! : classify(code, text, i);
+    if (kind === SPACE) {
+      space = true;
+      i++;
+      continue;
+    }
+    const start = i;
+    let cased = false;
+    let ascii = true;
+    if (kind === WORD) {
+      i += code >= 0xd800 && code <= 0xdbff ? 2 : 1;
+      if (code >= 0x80) ascii = false;
+      while (i < n) {
+        const c = text.charCodeAt(i);
+        if (c < 0x80) {
+          if (ASCII_CLASS[c] !== WORD) break;
+          i++;
+          continue;
+        }
+        if (classify(c, text, i) !== WORD) break;
+        ascii = false;
+        i += c >= 0xd800 && c <= 0xdbff ? 2 : 1;
+      }
+    } else {
+      i += code >= 0xd800 && code <= 0xdbff ? 2 : 1;
+      while (i < n && text.charCodeAt(i) === code && code < 0xd800) i++;
+      if (code >= 0x80) ascii = false;
+    }
+    if (count >= maxTokens) return false;
+    const end = Math.min(i, start + MAX_TOKEN_CHARS);
+    let hi: number;
+    let lo: number;
+    if (ascii) {
+      let a = 0x811c9dc5;
+      let b = 0x9747b28c;
+      for (let j = start; j < end; j++) {
+        let c = text.charCodeAt(j);
+        if (c >= 0x41 && c <= 0x5a) {
+          c |= 0x20;
+          cased = true;
+        }
+        a = Math.imul(a ^ c, 0x01000193);
+        b = Math.imul(b + c, 0x5bd1e995) ^ (b >>> 13);
+      }
+      hi = a >>> 0;
+      lo = (b ^ (end - start)) >>> 0;
+    } else {
+      const surface = text.slice(start, end);
+      const key = surface.toLowerCase();
+      cased = key !== surface;
+      [hi, lo] = hashString(key);
+    }
+    visit(hi, lo, start, end, space, cased);
+    count++;
+    space = false;
+  }
+  return true;
+}

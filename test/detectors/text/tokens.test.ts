@@ -43,3 +43,27 @@ describe('tokens', () => {
     );
   });
 });
+
+describe('token hashes', () => {
+  it('give the same tokens as tokenize, equal hashes exactly for equal keys', async () => {
+    const { tokenizeHashes, keyOf } = await import('../../../src/detectors/text/tokens.js');
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('Hello', 'hello', 'HELLO', 'Ünï', 'ünï', '|', 'x2', '...', 'naïve', 'İ', 'ß', '\u200b'), { maxLength: 30 }), fc.string({ maxLength: 20 }), (words, extra) => {
+        const text = `${words.join(' ')} ${extra}`;
+        const keys = tokenKeys(text);
+        const hashed: { key: string; hash: string; cased: boolean }[] = [];
+        tokenizeHashes(text, (hi, lo, start, end, _space, cased) => hashed.push({ key: keyOf(text, start, end), hash: `${hi}:${lo}`, cased }));
+        if (hashed.map((h) => h.key).join('\u0000') !== keys.join('\u0000')) return false;
+        const byKey = new Map<string, string>();
+        const byHash = new Map<string, string>();
+        for (const h of hashed) {
+          if ((byKey.get(h.key) ?? h.hash) !== h.hash || (byHash.get(h.hash) ?? h.key) !== h.key) return false;
+          byKey.set(h.key, h.hash);
+          byHash.set(h.hash, h.key);
+        }
+        return true;
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
