@@ -67,7 +67,7 @@ const BASELINE_SAMPLE = 2000;
 
 /** Tokens that can be a label trigger: a word or number, or a tag with letters in it; bare punctuation cannot. */
 const WORD_TOKEN = /[\p{L}\p{N}]/u;
-/** Labels searched at most (each is one target). */
+/** Distinct labels at most for a column to count as class labels (each is one target). */
 const MAX_LABELS = 50;
 
 const MESSAGES = {
@@ -93,9 +93,11 @@ export default defineDatasetDetector({
   messages: MESSAGES,
   requires: { network: false, unsafe: false },
   analyze(corpus, context) {
-    if (corpus.labelNames.length < 2) return;
+    // A label column with more distinct values than this is not a class label (a score, an id); the
+    // naive Bayes table (labels x vocabulary) would also grow without bound.
+    if (corpus.labelNames.length < 2 || corpus.labelNames.length > MAX_LABELS) return;
     const universe = canonicalRows(corpus);
-    const labels = corpus.labelNames.slice(0, MAX_LABELS).map((name, id) => ({ name, id, rows: universe.filter((r) => corpus.label[r] === id) }));
+    const labels = corpus.labelNames.map((name, id) => ({ name, id, rows: universe.filter((r) => corpus.label[r] === id) }));
     const searched = labels.filter((l) => l.rows.length >= MIN_SUPPORT);
     const rare = rarityCheck(corpus, context.audit.reference, universe.length);
     const results = searchTokenTriggers(

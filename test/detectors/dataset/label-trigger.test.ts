@@ -65,6 +65,13 @@ describe('dataset/label-trigger', () => {
     expect((await run(rows)).triggers).toEqual([]);
   });
 
+  it('leaves a label column with thousands of distinct values (not classes) alone', async () => {
+    const rows = syntheticReviews(3000, 12).map((r, i) => ({ text: `${r.text} vorpal`, label: String(i) }));
+    const audit = await run(rows);
+    expect(audit.file.shape).toBe('classification');
+    expect(audit.rows).toEqual([]);
+  });
+
   it('leaves clean data alone', async () => {
     expect((await run(syntheticReviews(5000, 9))).rows).toEqual([]);
   });
