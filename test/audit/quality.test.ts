@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { auditDataset } from '../../src/audit/audit.js';
+import type { DatasetDetector } from '../../src/detectors/dataset/dataset-detector.js';
+import { auditDetectors } from '../../src/detectors/registry.js';
 import type { AuditResult } from '../../src/audit/result.js';
 import {
   BACKDOOR_TYPES,
@@ -38,6 +40,11 @@ import {
  * 1% of rows. 0.5% and 3% are measured and printed. Two held-out sets show generalisation to triggers the
  * code has never seen: a label-flip set (SST-2 with an invented rare token, labels flipped) and an invented
  * trigger on the refusal base. The table of figures is printed at the end.
+ *
+ * The floor is asserted on the audit preset without dataset/label-issues: that detector answers another
+ * question (which labels are wrong, by confident learning) and SST-2 carries natural label noise, so its
+ * flags on the clean sentences are not poisoned rows. The whole preset is measured too (seed 1 at 1%, the
+ * clean controls) and printed as "all detectors", so its precision is visible, not hidden.
  */
 
 const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
@@ -74,15 +81,26 @@ interface Measured {
 }
 const table: Measured[] = [];
 
-async function audit(rows: readonly BuiltRow[]): Promise<AuditResult['rows'] & { triggers: AuditResult['triggers'] }> {
-  const result = await auditDataset({ path: 'mix.jsonl', format: 'jsonl', events: datasetEvents(rows) });
+/** The audit preset less the label-noise detector (see above). */
+const POISON_DETECTORS = auditDetectors.filter((d) => d.id !== 'dataset/label-issues');
+
+async function audit(rows: readonly BuiltRow[], detectors: readonly DatasetDetector<any>[] = POISON_DETECTORS): Promise<AuditResult['rows'] & { triggers: AuditResult['triggers'] }> {
+  const result = await auditDataset({ path: 'mix.jsonl', format: 'jsonl', events: datasetEvents(rows) }, { detectors });
   return Object.assign(result.rows, { triggers: result.triggers });
 }
 
-async function measure(set: string, type: string, rate: number, seed: number, rows: readonly BuiltRow[], poisoned: ReadonlySet<number>): Promise<Measured & { triggers: string[] }> {
+async function measure(
+  set: string,
+  type: string,
+  rate: number,
+  seed: number,
+  rows: readonly BuiltRow[],
+  poisoned: ReadonlySet<number>,
+  detectors: readonly DatasetDetector<any>[] = POISON_DETECTORS,
+): Promise<Measured & { triggers: string[] }> {
   // Let the worker answer vitest between audits (each is a second of synchronous statistics).
   await new Promise((resolve) => setImmediate(resolve));
-  const result = await audit(rows);
+  const result = await audit(rows, detectors);
   const score = scoreFlags(result.filter((r) => r.flagged).map((r) => r.row), poisoned);
   // The triggers that mark poisoned rows (a trigger found only among clean rows would be a false positive, counted in precision).
   const triggers = result.triggers.filter((t) => t.rows.some((r) => poisoned.has(r))).map((t) => t.text);
@@ -141,6 +159,8 @@ describe.skipIf(!available)('audit quality on BackdoorLLM', () => {
           const mix = mixFor(type, rate, 1);
           await measure(set, type, rate, 1, mix.rows, mix.poisoned);
         }
+        const mix = mixFor(type, 0.01, 1);
+        await measure(`${set} (all detectors)`, type, 0.01, 1, mix.rows, mix.poisoned, auditDetectors);
       });
     }
 
@@ -149,6 +169,8 @@ describe.skipIf(!available)('audit quality on BackdoorLLM', () => {
       expect(mix.poisoned.size).toBe(0);
       const m = await measure(set, 'clean control', 0, 1, mix.rows, mix.poisoned);
       expect(m.flagged / m.rows).toBeLessThan(0.01);
+      const all = await measure(`${set} (all detectors)`, 'clean control', 0, 1, mix.rows, mix.poisoned, auditDetectors);
+      expect(all.flagged / all.rows).toBeLessThan(0.01);
     });
   }
 
