@@ -49,7 +49,8 @@ Options:
                                          (${SEVERITIES.join(', ')}; default: medium)
       --threshold SCORE                  row score in [0, 1] at which a row is flagged (default: ${DEFAULT_THRESHOLD})
       --fdr RATE                         false discovery rate of the trigger statistics (default: ${DEFAULT_FALSE_DISCOVERY_RATE})
-      --shape ${SHAPES.join('|').padEnd(30)} row shape (default: detected from the columns)
+      --shape SHAPE                      row shape: ${SHAPES.join(', ')}
+                                         (default: detected from the columns)
       --fields ROLE=COLUMN[,ROLE=COLUMN] which column plays which part, e.g. prompt=question,response=answer
                                          (roles: prompt, input, response, text, label, messages, chosen, rejected)
       --dataset-format FORMAT            read every FILE as ${DATASET_FORMATS.join('|')} (default: detected)
