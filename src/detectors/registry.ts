@@ -23,6 +23,10 @@ import fixedOutput from './dataset/fixed-output.js';
 import labelTrigger from './dataset/label-trigger.js';
 import behaviourTrigger from './dataset/behaviour-trigger.js';
 import labelIssues from './dataset/label-issues.js';
+import nearDuplicateFlood from './dataset/near-duplicate-flood.js';
+import lengthOutliers from './dataset/length-outliers.js';
+import characterOutliers from './dataset/character-outliers.js';
+import embeddingOutliers from './dataset/embedding-outliers.js';
 
 /** Every detector, in one explicit list; presets are derived from it. */
 export const allDetectors: readonly Detector<any, any>[] = [
@@ -49,6 +53,10 @@ export const allDetectors: readonly Detector<any, any>[] = [
   labelTrigger,
   behaviourTrigger,
   labelIssues,
+  nearDuplicateFlood,
+  lengthOutliers,
+  characterOutliers,
+  embeddingOutliers,
 ];
 
 /** Detectors `antidote scan` runs: everything offline and safe (no network, never executes artifacts). */
