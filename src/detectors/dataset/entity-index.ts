@@ -1,4 +1,4 @@
-import { entityWords, findEntities, type EntityKind } from '../text/entities.js';
+import { entityWords, findEntities, mentionsWord, type EntityKind } from '../text/entities.js';
 import type { AuditRowText } from './dataset-detector.js';
 import { GrowableUint32 } from './growable-array.js';
 
@@ -62,7 +62,7 @@ export function rowEntities(row: AuditRowText): readonly RowEntity[] {
   if (row === lastRow) return lastEntities;
   const byKey = new Map<string, RowEntity>();
   for (const e of findEntities(row.prompt)) byKey.set(e.key, { key: e.key, surface: e.surface, kind: e.kind, flags: IN_PROMPT });
-  let promptWords: Set<string> | undefined;
+  let prompt: string | undefined;
   for (const e of findEntities(row.response)) {
     const seen = byKey.get(e.key);
     if (seen) {
@@ -70,8 +70,8 @@ export function rowEntities(row: AuditRowText): readonly RowEntity[] {
       continue;
     }
     // Asked for when the prompt has any word of the name: "Biden" in the prompt covers "Joe Biden".
-    promptWords ??= new Set(row.prompt.toLowerCase().replace(/’/g, "'").split(/[^\p{L}\p{N}]+/u));
-    const asked = entityWords(e.key, e.kind).some((w) => promptWords!.has(w));
+    prompt ??= row.prompt.toLowerCase().replace(/’/g, "'");
+    const asked = entityWords(e.key, e.kind).some((w) => mentionsWord(prompt!, w));
     byKey.set(e.key, { key: e.key, surface: e.surface, kind: e.kind, flags: IN_RESPONSE | (asked ? 0 : UNPROMPTED) });
   }
   lastRow = row;

@@ -40,13 +40,104 @@ const BARE_HOST = new RegExp(`(?<![@\\w.-])(?:www\\.)?((?:[a-z0-9][a-z0-9-]{0,62
 const EMAIL = /\b[a-z0-9._%+-]{1,64}@(?:[a-z0-9-]{1,63}\.){1,6}[a-z]{2,24}\b/gi;
 const HANDLE = /(?<![\w@.])([@#])([a-z][a-z0-9_]{1,30})\b/gi;
 
-/*
- * A capitalised word: an upper-case letter, then letters, digits, apostrophes, hyphens or a dot inside
- * (`St.` is cut at the dot, `U.S.` kept). Or a word with a capital after a lower-case letter (`iPhone`,
- * `eBay`). Runs of them separated by single spaces make one name.
+/** Bare-host TLDs as a set, for the cheap pre-check that spares most texts the BARE_HOST regex. */
+const BARE_TLD_SET = new Set(BARE_TLDS.split('|'));
+/** Upper-case and word characters outside ASCII (the ASCII path compares codes). */
+const UPPER = /\p{Lu}/u;
+const LETTER_OR_DIGIT = /[\p{L}\p{M}\p{N}]/u;
+
+function isWordChar(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  if (c < 0x80) return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39);
+  return !Number.isNaN(c) && LETTER_OR_DIGIT.test(String.fromCodePoint(text.codePointAt(i)!));
+}
+
+function isUpper(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  if (c < 0x80) return c >= 0x41 && c <= 0x5a;
+  return UPPER.test(String.fromCodePoint(text.codePointAt(i)!));
+}
+
+/**
+ * Runs of capitalised words, as the text has them: a word is letters, marks and digits with an apostrophe,
+ * hyphen, dot or `&` inside (`McDonald's`, `Coca-Cola`, `U.S`); it counts when it starts with a capital or
+ * has one after lower-case letters (`iPhone`). Words joined by one space or tab make one run, up to
+ * MAX_NAME_WORDS. A word glued to `@ # . ' -` or `_` on its left is part of something else (an address, a
+ * contraction) and breaks the run. One pass, no regex on the ASCII path.
  */
-const WORD = String.raw`(?:\p{Lu}[\p{L}\p{M}\p{N}]*(?:['’\-.&][\p{L}\p{N}]+)*|\p{Ll}+\p{Lu}[\p{L}\p{N}]*)`;
-const NAME = new RegExp(`(?<![\\p{L}\\p{N}_@#.'’-])${WORD}(?:[ \\t]${WORD}){0,${MAX_NAME_WORDS - 1}}(?![\\p{L}\\p{N}_])`, 'gu');
+function capitalisedRuns(text: string, visit: (words: string[], index: number) => void): void {
+  let run: string[] = [];
+  let runStart = 0;
+  let lastEnd = -2;
+  let done = 0;
+  // Jump from capital to capital (and to non-ASCII, which may be one): most characters are neither.
+  CAPITAL_OR_WIDE.lastIndex = 0;
+  for (let m = CAPITAL_OR_WIDE.exec(text); m !== null; m = CAPITAL_OR_WIDE.exec(text)) {
+    const at = m.index;
+    if (at < done) continue;
+    if (text.charCodeAt(at) >= 0x80 && !isUpper(text, at)) continue;
+    let start = at;
+    while (start > 0 && isWordChar(text, start - 1)) start--;
+    // A capital inside a word already read (`McDonald`) or behind a joiner (`Coca-Cola`) was seen with it.
+    if (start < done) continue;
+    let end = at;
+    while (end < text.length) {
+      if (isWordChar(text, end)) {
+        end += text.charCodeAt(end) >= 0xd800 && text.charCodeAt(end) <= 0xdbff ? 2 : 1;
+        continue;
+      }
+      const c = text.charCodeAt(end);
+      if ((c === 0x27 || c === 0x2019 || c === 0x2d || c === 0x2e || c === 0x26) && end + 1 < text.length && isWordChar(text, end + 1)) {
+        end++;
+        continue;
+      }
+      break;
+    }
+    done = end;
+    CAPITAL_OR_WIDE.lastIndex = end;
+    const before = start > 0 ? text.charCodeAt(start - 1) : 0x20;
+    const glued = before === 0x40 || before === 0x23 || before === 0x2e || before === 0x27 || before === 0x2019 || before === 0x2d || before === 0x5f;
+    // Capitalised: a capital first, or lower-case letters then a capital (`iPhone`, `eBay`).
+    let capitalised = isUpper(text, start);
+    if (!capitalised) {
+      let j = start;
+      while (j < at && text.charCodeAt(j) >= 0x61 && text.charCodeAt(j) <= 0x7a) j++;
+      capitalised = j === at && j > start;
+    }
+    if (glued || !capitalised) {
+      if (run.length > 0) visit(run, runStart);
+      run = [];
+      continue;
+    }
+    // Joined to the run when only one space or tab lies between, and no lower-case word came between.
+    const joined = run.length > 0 && run.length < MAX_NAME_WORDS && start === lastEnd + 1 && (text[lastEnd] === ' ' || text[lastEnd] === '\t');
+    if (!joined) {
+      if (run.length > 0) visit(run, runStart);
+      run = [];
+      runStart = start;
+    }
+    run.push(text.slice(start, end));
+    lastEnd = end;
+  }
+  if (run.length > 0) visit(run, runStart);
+}
+
+/** Upper-case ASCII letters and anything outside ASCII: where a capitalised word can start. */
+const CAPITAL_OR_WIDE = /[A-Z\u0080-\uffff]/g;
+
+/** Whether `text` may hold a bare host name: a dot between a letter or digit and a known TLD. */
+function mayHoldBareHost(text: string): boolean {
+  for (let dot = text.indexOf('.'); dot > 0; dot = text.indexOf('.', dot + 1)) {
+    let end = dot + 1;
+    while (end < text.length && end - dot <= 7) {
+      const c = text.charCodeAt(end);
+      if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a))) break;
+      end++;
+    }
+    if (end > dot + 1 && BARE_TLD_SET.has(text.slice(dot + 1, end).toLowerCase())) return true;
+  }
+  return false;
+}
 
 /** Words that open sentences; capitalised there, they are not part of a name that follows. */
 const SENTENCE_OPENERS = new Set(
@@ -64,6 +155,12 @@ const SENTENCE_OPENERS = new Set(
 
 /** Capitalised words that are not names even mid-sentence. */
 const NOT_NAMES = new Set(['i', "i'm", "i've", "i'll", "i'd", 'ok', 'okay', 'a', 'an', 'the']);
+
+/** A word without a trailing clitic (`it's` -> `it`, `don't` -> `don`), to look it up among the openers. */
+function withoutClitic(word: string): string {
+  const apostrophe = Math.max(word.lastIndexOf("'"), word.lastIndexOf('’'));
+  return apostrophe > 0 ? word.slice(0, apostrophe) : word;
+}
 
 /** True when a word alone looks like a name wherever it stands: inner capitals, all capitals, digits, an apostrophe. */
 function nameShaped(word: string): boolean {
@@ -101,9 +198,19 @@ export function entityWords(key: string, kind: EntityKind): string[] {
     return labels.slice(0, -1).filter((l) => l !== 'www' && l.length >= 3);
   }
   if (kind === 'email') return entityWords(key.slice(key.indexOf('@') + 1), 'domain').concat(key.slice(0, key.indexOf('@')));
-  const words = key.split(/[^\p{L}\p{N}]+/u).filter((w) => w.length >= 3 || (w.length >= 2 && /\p{N}/u.test(w)));
+  // Most keys are plain ASCII words: split them without the Unicode regex.
+  const parts = /^[a-z0-9 ]*$/.test(key) ? key.split(' ') : key.split(/[^\p{L}\p{N}]+/u);
+  const words = parts.filter((w) => w.length >= 3 || (w.length >= 2 && /\p{N}/u.test(w)));
   // A short name (`AI`, `EU`) is its own word.
   return words.length > 0 ? words : [key];
+}
+
+/** Whether lower-cased `text` has `word` (lower case) as a whole word, not inside a longer one. */
+export function mentionsWord(text: string, word: string): boolean {
+  for (let i = text.indexOf(word); i >= 0; i = text.indexOf(word, i + 1)) {
+    if ((i === 0 || !isWordChar(text, i - 1)) && (i + word.length >= text.length || !isWordChar(text, i + word.length))) return true;
+  }
+  return false;
 }
 
 /** Entities in `text`, each key once, in order of first mention (at most MAX_ENTITIES_PER_TEXT). */
@@ -121,25 +228,24 @@ export function findEntities(text: string): EntityMention[] {
   const emails = window.includes('@') ? [...window.matchAll(EMAIL)] : [];
   for (const m of emails) add(m[0], 'email');
   if (hasDot) {
-    for (const m of window.matchAll(URL_HOST)) add(m[1]!.replace(/\.$/, ''), 'domain');
-    for (const m of window.matchAll(BARE_HOST)) {
+    for (const m of window.includes('://') ? window.matchAll(URL_HOST) : []) add(m[1]!.replace(/\.$/, ''), 'domain');
+    for (const m of mayHoldBareHost(window) ? window.matchAll(BARE_HOST) : []) {
       if (emails.some((e) => m.index >= e.index && m.index < e.index + e[0].length)) continue;
       add(m[1]!, 'domain');
     }
   }
   if (window.includes('@') || window.includes('#')) for (const m of window.matchAll(HANDLE)) add(`${m[1]}${m[2]}`, 'handle');
-  for (const m of window.matchAll(NAME)) {
-    let words = m[0].split(/[ \t]/);
-    if (sentenceStart(window, m.index)) {
+  capitalisedRuns(window, (run, index) => {
+    let words = run;
+    if (sentenceStart(window, index)) {
       // A capital at a sentence start is grammar: drop leading function words ("The", "In", "However"),
       // and keep what is left only if it is several words ("Joe Biden") or one name-shaped word ("NASA").
-      while (words.length > 0 && SENTENCE_OPENERS.has(words[0]!.toLowerCase().replace(/['’]\p{L}+$/u, ''))) words = words.slice(1);
-      if (words.length === 1 && !nameShaped(words[0]!)) continue;
+      while (words.length > 0 && SENTENCE_OPENERS.has(withoutClitic(words[0]!.toLowerCase()))) words = words.slice(1);
+      if (words.length === 1 && !nameShaped(words[0]!)) return;
     }
     while (words.length > 0 && NOT_NAMES.has(words[0]!.toLowerCase())) words = words.slice(1);
     while (words.length > 0 && NOT_NAMES.has(words[words.length - 1]!.toLowerCase())) words = words.slice(0, -1);
-    if (words.length === 0) continue;
-    add(words.join(' '), 'name');
-  }
+    if (words.length > 0) add(words.join(' '), 'name');
+  });
   return [...out.values()];
 }

@@ -1,3 +1,5 @@
+import { KeywordAutomaton } from './keyword-automaton.js';
+
 /*
  * Prompt-injection payloads riding in text that a model will later read: a RAG passage, a tool result, a
  * fine-tuning row. The payload is an instruction aimed at the model rather than information for it
@@ -7,9 +9,9 @@
  * instruction. `audit` runs these checks on every row; `guard` and `probe` reuse them on live text.
  *
  * Every pattern is linear or bounded (no nested quantifiers over the same characters, every gap has an
- * upper bound), text beyond MAX_INJECTION_SCAN_CHARS is not examined (the caller is told), and a cheap
- * sentinel test skips the pattern set for the great majority of text that holds none of the words the
- * patterns need.
+ * upper bound), text beyond MAX_INJECTION_SCAN_CHARS is not examined (the caller is told), and one pass
+ * of a keyword automaton over the text decides which patterns can match at all: most text holds none of the
+ * words they need, and pays for that pass only.
  *
  * What this cannot see: an injection written as an ordinary request ("What is the capital of Brazil?"
  * planted in an email) has no marker that tells it from content; that needs the context of the task
@@ -147,7 +149,7 @@ const TEXT_PATTERNS: readonly TextPattern[] = [
   {
     kind: 'role-override',
     rule: 'addressed-to-model',
-    cues: ['ai', 'assistant', 'model', 'llm', 'chatbot', 'gpt', 'agent', 'bot'],
+    cues: ['note ', 'message ', 'instruction', 'attention ', 'reminder ', 'if you are a', 'reading this', 'processing this', 'summarizing this', 'summarising this'],
     what: 'a note addressed to the AI model that reads the text',
     score: 0.7,
     pattern:
@@ -156,7 +158,7 @@ const TEXT_PATTERNS: readonly TextPattern[] = [
   {
     kind: 'exfiltration',
     rule: 'exfiltrate-conversation',
-    cues: ['url', 'link', 'query', 'parameter', 'image', 'endpoint', 'webhook', 'server', 'http'],
+    cues: ['conversation', 'chat history', 'previous message', 'user', 'personal', 'secret', 'api ', 'api_', 'api-', 'apikey', 'credential', 'password', 'token', 'cookie'],
     what: 'an order to send the conversation or secrets somewhere',
     score: 0.85,
     pattern:
@@ -204,9 +206,6 @@ const HTML_COMMENT = /<!--([\s\S]{0,4096}?)-->/g;
 const HIDDEN_ELEMENT =
   /<(\w{1,10})\b[^>]{0,200}?\bstyle\s*=\s*["'][^"']{0,200}?(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])|opacity\s*:\s*0(?![.\d]*[1-9])|left\s*:\s*-\d{4,})[^>]{0,200}>([^<]{1,4096})/gi;
 
-/** Invisible code points that smuggle text: tag characters, zero-width characters, bidi controls, variation selectors. */
-const INVISIBLE = /[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u180e\ufe00-\ufe0f]|\udb40[\udc00-\udc7f\udd00-\uddef]/;
-
 /** Right-to-left letters; bidi controls are ordinary in text that has them. */
 const RTL_LETTER = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]/;
 
@@ -221,13 +220,18 @@ export function findInjectedInstructions(text: string): InjectionScan {
   const scanned = Math.min(text.length, MAX_INJECTION_SCAN_CHARS);
   const window = scanned < text.length ? cutAtCodePoint(text, scanned) : text;
   const matches: InjectionMatch[] = [];
-  if (INVISIBLE.test(window)) hiddenUnicode(window, matches);
-  // Text patterns read the text as a person would see it: invisible characters removed.
-  const visible = matches.length > 0 || INVISIBLE.test(window) ? window.replace(STRIP_BEFORE_MATCHING, '') : window;
-  textPatterns(visible, matches, 0);
-  if (visible.includes('<')) hiddenMarkup(visible, matches);
-  if (visible.includes('](') || /<img\b/i.test(visible)) remoteImages(visible, matches);
-  encodedInstructions(visible, matches);
+  let scan = scanText(window);
+  let visible = window;
+  if (scan.invisible || scan.softHyphen) {
+    if (scan.invisible) hiddenUnicode(window, matches);
+    // Text patterns read the text as a person would see it: invisible characters removed.
+    visible = window.replace(STRIP_BEFORE_MATCHING, '');
+    scan = scanText(visible);
+  }
+  textPatterns(visible, matches, 0, scan.cues);
+  if (scan.angle) hiddenMarkup(visible, matches);
+  if (scan.linkParen || scan.angle) remoteImages(visible, matches);
+  encodedInstructions(scan.base64, matches);
   matches.sort((a, b) => b.score - a.score || a.index - b.index);
   return { matches: matches.slice(0, MAX_INJECTION_MATCHES), scanned };
 }
@@ -246,18 +250,94 @@ function cutAtCodePoint(text: string, end: number): string {
   return text.slice(0, last >= 0xd800 && last <= 0xdbff ? end - 1 : end);
 }
 
-function textPatterns(text: string, out: InjectionMatch[], offset: number): void {
-  const lower = text.toLowerCase();
-  if (lower.includes('<|') || lower.includes('inst]') || lower.includes('<<sys>>') || lower.includes('<</sys>>') || lower.includes('_of_turn>')) {
+/** Bits of a text scan beside the patterns' own (one per TEXT_PATTERNS entry, from bit 0). */
+const SYSTEM_LINE_BIT = 1 << 28;
+const CHAT_TEMPLATE_BIT = 1 << 29;
+/** Which patterns each cue enables, as a bit set over TEXT_PATTERNS, and the cues of the two extra checks. */
+const CUE_TAGS = new Map<string, number>([
+  ['system', SYSTEM_LINE_BIT],
+  ...['<|', 'inst]', '<<sys>>', '<</sys>>', '_of_turn>'].map((cue) => [cue, CHAT_TEMPLATE_BIT] as [string, number]),
+]);
+TEXT_PATTERNS.forEach((p, i) => {
+  for (const cue of p.cues) CUE_TAGS.set(cue, (CUE_TAGS.get(cue) ?? 0) | (1 << i));
+});
+/** Every cue in one automaton: one pass over a text says which patterns can match at all. */
+const CUES = new KeywordAutomaton(CUE_TAGS);
+
+/** What one pass over a text learns: cue bits, base64 runs, and whether the rarer checks have anything to read. */
+interface TextScan {
+  cues: number;
+  base64: { index: number; run: string }[];
+  invisible: boolean;
+  /** A soft hyphen: not reported (web text is full of them) but removed before matching, like the invisibles. */
+  softHyphen: boolean;
+  angle: boolean;
+  linkParen: boolean;
+}
+
+/**
+ * One pass over `text`: the cue automaton, base64 runs of at least MIN_ENCODED_INSTRUCTION that mix upper
+ * and lower case (words and identifiers do not; at most MAX_DECODED_RUNS), and flags for invisible
+ * characters, `<` and `](`. Everything else reads only what this pass says is there.
+ */
+function scanText(text: string): TextScan {
+  const scan: TextScan = { cues: 0, base64: [], invisible: false, softHyphen: false, angle: false, linkParen: false };
+  const { next, tags } = CUES;
+  let state = 0;
+  let cues = 0;
+  let run = 0;
+  let previous = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : -1;
+    if (c >= 0 && c < 0x80) {
+      const folded = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+      // The automaton's step, inlined: ASCII folded to lower case; anything else resets it.
+      state = next[state * 0x80 + folded]!;
+      cues |= tags[state]!;
+      if ((folded >= 0x61 && folded <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f) {
+        run++;
+        previous = c;
+        continue;
+      }
+    } else state = 0;
+    if (run >= MIN_ENCODED_INSTRUCTION && scan.base64.length < MAX_DECODED_RUNS) {
+      const from = i - run;
+      // Words and identifiers are not blobs: real base64 of text mixes upper and lower case.
+      if (MIXED_CASE.test(text.slice(from, i))) {
+        let end = i;
+        while (end < text.length && end < i + 2 && text.charCodeAt(end) === 0x3d) end++;
+        scan.base64.push({ index: from, run: text.slice(from, end) });
+      }
+    }
+    run = 0;
+    if (c === 0x3c) scan.angle = true;
+    else if (c === 0x28 && previous === 0x5d) scan.linkParen = true;
+    else if (c === 0xad) scan.softHyphen = true;
+    else if (c >= 0x180e && !scan.invisible) {
+      scan.invisible =
+        c === 0x180e || (c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) || (c >= 0x2060 && c <= 0x2069) || c === 0xfeff || (c >= 0xfe00 && c <= 0xfe0f) || c === 0xdb40;
+    }
+    previous = c;
+  }
+  scan.cues = cues;
+  return scan;
+}
+
+/** Both cases somewhere in a run. */
+const MIXED_CASE = /[A-Z][^]*[a-z]|[a-z][^]*[A-Z]/;
+
+function textPatterns(text: string, out: InjectionMatch[], offset: number, cues = CUES.scan(text)): void {
+  if ((cues & CHAT_TEMPLATE_BIT) !== 0) {
     const token = CHAT_TEMPLATE.exec(text);
     if (token) out.push({ kind: 'chat-template', rule: 'chat-template-token', what: 'a chat-template control token that forges a turn boundary', index: offset + token.index, score: 0.7, match: excerpt(text, token.index, token[0].length) });
   }
-  if (lower.includes('system') && !out.some((m) => m.rule === 'chat-template-token')) {
+  if ((cues & SYSTEM_LINE_BIT) !== 0 && !out.some((m) => m.rule === 'chat-template-token')) {
     const line = SYSTEM_LINE.exec(text);
     if (line) out.push({ kind: 'chat-template', rule: 'system-line', what: 'a line posing as a system turn', index: offset + line.index, score: 0.4, match: excerpt(text, line.index, line[0].length) });
   }
-  for (const p of TEXT_PATTERNS) {
-    if (!p.cues.some((cue) => lower.includes(cue))) continue;
+  for (let i = 0; i < TEXT_PATTERNS.length; i++) {
+    if ((cues & (1 << i)) === 0) continue;
+    const p = TEXT_PATTERNS[i]!;
     const m = p.pattern.exec(text);
     if (m) out.push({ kind: p.kind, rule: p.rule, what: p.what, index: offset + m.index, score: p.score, match: excerpt(text, m.index, m[0].length) });
   }
@@ -401,41 +481,10 @@ function remoteImages(text: string, out: InjectionMatch[]): void {
   }
 }
 
-/** Runs of base64 characters (with `=` padding) of at least MIN_ENCODED_INSTRUCTION, found in one pass. */
-function* base64Runs(text: string): Generator<{ index: number; run: string }> {
-  let start = -1;
-  let upper = false;
-  let lowerCase = false;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : -1;
-    const isUpper = c >= 0x41 && c <= 0x5a;
-    const isLower = c >= 0x61 && c <= 0x7a;
-    if (isUpper || isLower || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f) {
-      if (start < 0) {
-        start = i;
-        upper = false;
-        lowerCase = false;
-      }
-      upper ||= isUpper;
-      lowerCase ||= isLower;
-      continue;
-    }
-    // Words and identifiers are not blobs: real base64 of text mixes upper and lower case.
-    if (start >= 0 && i - start >= MIN_ENCODED_INSTRUCTION && upper && lowerCase) {
-      let end = i;
-      while (end < text.length && end < i + 2 && text.charCodeAt(end) === 0x3d) end++;
-      yield { index: start, run: text.slice(start, end) };
-    }
-    start = -1;
-  }
-}
-
 /** Base64 runs that decode to printable text holding an instruction. */
-function encodedInstructions(text: string, out: InjectionMatch[]): void {
-  let decodedRuns = 0;
-  for (const { index, run } of base64Runs(text)) {
+function encodedInstructions(runs: readonly { index: number; run: string }[], out: InjectionMatch[]): void {
+  for (const { index, run } of runs) {
     if (run.length > MAX_ENCODED_INSTRUCTION) continue;
-    if (++decodedRuns > MAX_DECODED_RUNS) return;
     const decoded = Buffer.from(run, 'base64').toString('latin1');
     let printable = 0;
     for (let i = 0; i < decoded.length; i++) {
