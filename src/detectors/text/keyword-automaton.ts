@@ -1,3 +1,5 @@
+import { AntidoteError } from '../../core/errors.js';
+
 /*
  * Many keywords found in one pass over a text (Aho-Corasick, 1975): a deterministic automaton over lower-
  * cased ASCII whose every state knows which keywords end there. Scanning costs one table lookup per
@@ -27,7 +29,7 @@ export class KeywordAutomaton {
       let state = 0;
       for (const char of keyword.toLowerCase()) {
         const c = char.charCodeAt(0);
-        if (c >= ALPHABET) throw new RangeError(`keyword "${keyword}" is not ASCII`);
+        if (c >= ALPHABET) throw new AntidoteError('INTERNAL', `keyword "${keyword}" is not ASCII`);
         let to = goto[state]![c];
         if (to === undefined) {
           to = goto.length;
