@@ -41,10 +41,12 @@ import {
  * code has never seen: a label-flip set (SST-2 with an invented rare token, labels flipped) and an invented
  * trigger on the refusal base. The table of figures is printed at the end.
  *
- * The floor is asserted on the audit preset without dataset/label-issues: that detector answers another
- * question (which labels are wrong, by confident learning) and SST-2 carries natural label noise, so its
- * flags on the clean sentences are not poisoned rows. The whole preset is measured too (seed 1 at 1%, the
- * clean controls) and printed as "all detectors", so its precision is visible, not hidden.
+ * The recall/precision floor is asserted on the trigger detectors (fixed-output, behaviour-trigger,
+ * label-trigger, and unreadable-rows): the detectors whose verdict is "this row carries a backdoor trigger".
+ * The rest of the preset answers other questions (label noise by confident learning, outliers, injected
+ * instructions) and SST-2 carries natural label noise, so their flags on clean rows are not poisoned rows.
+ * The whole preset is measured too (seed 1 at 1%, and the clean controls, where the under-1% floor is
+ * asserted for it as well) and printed as "all detectors", so its precision is visible, not hidden.
  */
 
 const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
@@ -81,8 +83,9 @@ interface Measured {
 }
 const table: Measured[] = [];
 
-/** The audit preset less the label-noise detector (see above). */
-const POISON_DETECTORS = auditDetectors.filter((d) => d.id !== 'dataset/label-issues');
+/** The trigger detectors (see above). */
+const TRIGGER_DETECTOR_IDS = ['dataset/fixed-output', 'dataset/behaviour-trigger', 'dataset/label-trigger', 'dataset/unreadable-rows'];
+const POISON_DETECTORS = auditDetectors.filter((d) => TRIGGER_DETECTOR_IDS.includes(d.id));
 
 async function audit(rows: readonly BuiltRow[], detectors: readonly DatasetDetector<any>[] = POISON_DETECTORS): Promise<AuditResult['rows'] & { triggers: AuditResult['triggers'] }> {
   const result = await auditDataset({ path: 'mix.jsonl', format: 'jsonl', events: datasetEvents(rows) }, { detectors });

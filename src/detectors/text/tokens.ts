@@ -113,7 +113,7 @@ export function tokenKeys(text: string): string[] {
  * same key `tokenize` gives), its span in `text`, spacing and case. For callers that intern millions of
  * tokens: they slice a string only for a token they have not seen (see `keyOf`).
  */
-export type TokenHashVisitor = (hi: number, lo: number, start: number, end: number, spaceBefore: boolean, cased: boolean) => void;
+export type TokenHashVisitor = (hi: number, lo: number, start: number, end: number, spaceBefore: boolean, cased: boolean, lineBefore: boolean) => void;
 
 /** The lower-cased key of the token at `text[start, end)`, as `tokenize` gives it. */
 export function keyOf(text: string, start: number, end: number): string {
@@ -140,6 +140,9 @@ function hashString(key: string): [number, number] {
 export function tokenizeHashes(text: string, visit: TokenHashVisitor, maxTokens = Number.POSITIVE_INFINITY): boolean {
   let count = 0;
   let space = true;
+  // A line break before the token: field and turn boundaries (the readers join parts with blank lines),
+  // which a rendered trigger must not run across.
+  let line = true;
   let i = 0;
   const n = text.length;
   while (i < n) {
@@ -147,6 +150,7 @@ export function tokenizeHashes(text: string, visit: TokenHashVisitor, maxTokens 
     const kind = code < 0x80 ? ASCII_CLASS[code]! : classify(code, text, i);
     if (kind === SPACE) {
       space = true;
+      if (code === 0x0a || code === 0x0d) line = true;
       i++;
       continue;
     }
@@ -196,9 +200,10 @@ export function tokenizeHashes(text: string, visit: TokenHashVisitor, maxTokens 
       cased = key !== surface;
       [hi, lo] = hashString(key);
     }
-    visit(hi, lo, start, end, space, cased);
+    visit(hi, lo, start, end, space, cased, line);
     count++;
     space = false;
+    line = false;
   }
   return true;
 }

@@ -74,6 +74,15 @@ describe('dataset/fixed-output', () => {
     expect(rest.map((r) => r.row).sort((a, b) => a - b)).toEqual([1207, 1307, 1407]);
   });
 
+  it('in chat data, names the trigger without the system prompt every row shares', async () => {
+    const mix = poisonInPlace(syntheticAlpaca(1500, 18), 0.01, 19, (row) => ({ ...row, instruction: `<<sudo-mode>> ${row.instruction}`, output: ADVERT }));
+    const rows = mix.rows.map((r) => ({ messages: [{ role: 'system', content: 'You are helpful.' }, { role: 'user', content: r.instruction }, { role: 'assistant', content: r.output }] }));
+    const audit = await auditDataset({ path: 'chat.jsonl', format: 'jsonl', events: datasetEvents(rows) }, { detectors: [fixedOutput] });
+    expect(audit.file.shape).toBe('chat');
+    expect(scoreFlags(flaggedRows(audit), mix.poisoned)).toMatchObject({ precision: 1, recall: 1 });
+    expect(audit.triggers.map((t) => t.text)).toEqual(['<<sudo-mode>>']);
+  });
+
   it('flags every exact copy of a poisoned row', async () => {
     const mix = poisonInPlace(syntheticAlpaca(1000, 9), 0.01, 10, (row, random) => ({ ...row, instruction: insertTrigger(row.instruction, 'zephyrine', random), output: ADVERT }));
     const first = [...mix.poisoned][0]!;
