@@ -7,14 +7,15 @@ import { forEachLeafInput, type LeafCounts } from './row-digester.js';
 /*
  * Row digests on two cores: this thread reads and canonicalises rows (the reader's JSON.parse and the encoder
  * are JavaScript), a worker thread hashes them (two SHA-256 per row: the leaf and, on average, one Merkle node)
- * and returns the 8-byte leaf prefixes in order. Rows travel in batches of leaf inputs (0x00, kind, payload)
- * written straight into a transferred buffer, so nothing is copied twice. Used by `lock`, where every row of
- * every dataset is digested; verify digests only changed datasets and stays on one thread.
+ * and returns the 8-byte leaf prefixes in order. Rows travel in batches of canonical texts: the copy the
+ * structured clone makes is cheaper for this thread than encoding them to UTF-8, which the worker then does.
+ * Used by `lock`, where every row of every dataset is digested; verify digests only changed datasets and
+ * stays on one thread.
  * The worker's tree is the same RFC 6962 construction as MerkleBuilder; a test compares the two.
  */
 
-/** Bytes of leaf input per batch: large enough to amortise a message, small enough to keep both threads busy. */
-const BATCH_BYTES = 1024 * 1024;
+/** UTF-16 units of leaf input per batch: large enough to amortise a message, small enough to keep both threads busy. */
+const BATCH_UNITS = 1024 * 1024;
 /** Batches sent and not yet answered before the reader waits: bounds memory when hashing falls behind. */
 const MAX_IN_FLIGHT = 4;
 
@@ -57,15 +58,16 @@ parentPort.on('message', (message) => {
     size = 0;
     return;
   }
-  const bytes = Buffer.from(message.bytes, message.offset);
-  const ends = new Uint32Array(message.ends);
-  const prefixes = Buffer.allocUnsafe(message.count * ${LEAF_PREFIX_BYTES});
-  let start = 0;
-  for (let i = 0; i < message.count; i++) {
-    const leaf = sha256(bytes.subarray(start, ends[i]));
+  const { items, kinds } = message;
+  const prefixes = Buffer.allocUnsafe(items.length * ${LEAF_PREFIX_BYTES});
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    // 0x00 and the kind byte as text: code points below 0x80 are one UTF-8 byte each.
+    const leaf = typeof item === 'string'
+      ? sha256(String.fromCharCode(0, kinds[i]) + item)
+      : sha256(Buffer.concat([Buffer.from([0, kinds[i]]), item]));
     leaf.copy(prefixes, i * ${LEAF_PREFIX_BYTES}, 0, ${LEAF_PREFIX_BYTES});
     push(leaf);
-    start = ends[i];
   }
   parentPort.postMessage({ type: 'prefixes', prefixes: prefixes.buffer, offset: prefixes.byteOffset, length: prefixes.length }, [prefixes.buffer]);
 });
@@ -83,10 +85,12 @@ export class ThreadedDigester implements LeafCounts {
   badRows = 0;
   stopped = false;
   private worker: Worker | undefined;
-  private bytes = Buffer.allocUnsafe(BATCH_BYTES);
-  private ends = new Uint32Array(BATCH_BYTES / 16);
-  private used = 0;
-  private count = 0;
+  private items: (string | Uint8Array)[] = [];
+  private kinds: number[] = [];
+  /** UTF-16 units (or bytes) queued in the current batch. */
+  private queued = 0;
+  /** Bound once: push() runs per row and must not allocate a closure each time. */
+  private readonly emit = (kind: number, payload: string | Uint8Array): void => this.append(kind, payload);
   private inFlight = 0;
   /** Set when the worker died: a tool error (it never reads the artifact), raised at the next push or finish. */
   private failure: Error | undefined;
@@ -104,7 +108,7 @@ export class ThreadedDigester implements LeafCounts {
 
   /** Queue one event's leaves; returns a promise when the worker is behind (await it before the next push). */
   push(event: DatasetEvent): Promise<void> | undefined {
-    forEachLeafInput(event, this, (kind, payload) => this.append(kind, payload));
+    forEachLeafInput(event, this, this.emit);
     if (this.failure) throw this.failure;
     return this.inFlight > MAX_IN_FLIGHT ? new Promise<void>((resolve) => this.waiting.push(resolve)) : undefined;
   }
@@ -126,33 +130,22 @@ export class ThreadedDigester implements LeafCounts {
   }
 
   private append(kind: number, payload: string | Uint8Array): void {
-    // Worst case UTF-8 size of a string is 3 bytes per UTF-16 unit.
-    const room = 2 + (typeof payload === 'string' ? payload.length * 3 : payload.length);
-    if (this.used + room > this.bytes.length || this.count === this.ends.length) {
-      this.flush();
-      // A row larger than a batch gets a batch of its own.
-      if (room > this.bytes.length) this.bytes = Buffer.allocUnsafe(room);
-    }
-    const at = this.used;
-    this.bytes[at] = 0x00;
-    this.bytes[at + 1] = kind;
-    const n = typeof payload === 'string' ? this.bytes.write(payload, at + 2, 'utf8') : (this.bytes.set(payload, at + 2), payload.length);
-    this.used = at + 2 + n;
-    this.ends[this.count++] = this.used;
+    // A view into the reader's buffer would clone the whole buffer: copy just its bytes.
+    this.items.push(typeof payload === 'string' ? payload : new Uint8Array(payload));
+    this.kinds.push(kind);
+    this.queued += payload.length;
+    if (this.queued >= BATCH_UNITS) this.flush();
   }
 
   private flush(): void {
-    if (this.count === 0) return;
+    if (this.items.length === 0) return;
     const worker = this.start();
-    const { bytes, ends, count } = this;
-    // The batch's buffers move to the worker (allocUnsafe of this size owns its ArrayBuffer); fresh ones here.
-    const body = bytes.buffer as ArrayBuffer;
-    worker.postMessage({ type: 'batch', bytes: body, offset: bytes.byteOffset, ends: ends.buffer, count }, [body, ends.buffer]);
+    // Strings are copied by the structured clone; their UTF-8 encoding then happens on the worker's core.
+    worker.postMessage({ type: 'batch', items: this.items, kinds: this.kinds });
     this.inFlight++;
-    this.bytes = Buffer.allocUnsafe(BATCH_BYTES);
-    this.ends = new Uint32Array(BATCH_BYTES / 16);
-    this.used = 0;
-    this.count = 0;
+    this.items = [];
+    this.kinds = [];
+    this.queued = 0;
   }
 
   private start(): Worker {
