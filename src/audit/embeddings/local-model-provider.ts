@@ -45,6 +45,8 @@ export function localModelProvider(folder: string): EmbeddingProvider {
     close: async () => {
       if (!loading) return;
       const { session } = await loading;
+      // The next dataset of the same run loads the model again rather than use a released session.
+      loading = undefined;
       await session.release();
     },
   };

@@ -4,6 +4,8 @@ import { DEFAULT_THRESHOLD, DEFAULT_FALSE_DISCOVERY_RATE, assembleResult, auditD
 import { parseFieldSpecs, parseShape, SHAPES } from '../../audit/fields.js';
 import { auditReportFormats, renderAuditReport } from '../../audit/report.js';
 import { writeSplit } from '../../audit/split-output.js';
+import { readClassProbabilities } from '../../audit/class-probabilities.js';
+import { DEFAULT_ENDPOINT_MODEL, embeddingProviderFor } from '../../audit/embeddings/embedding-spec.js';
 import { AntidoteError } from '../../core/errors.js';
 import { atLeast, SEVERITIES } from '../../core/severity.js';
 import { openDataset } from '../../readers/dataset/open-dataset.js';
@@ -23,6 +25,9 @@ const OPTIONS = {
   fields: { type: 'string', multiple: true },
   shape: { type: 'string' },
   'dataset-format': { type: 'string' },
+  probabilities: { type: 'string' },
+  embeddings: { type: 'string' },
+  'embeddings-model': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -54,6 +59,12 @@ Options:
       --fields ROLE=COLUMN[,ROLE=COLUMN] which column plays which part, e.g. prompt=question,response=answer
                                          (roles: prompt, input, response, text, label, messages, chosen, rejected)
       --dataset-format FORMAT            read every FILE as ${DATASET_FORMATS.join('|')} (default: detected)
+      --probabilities FILE               class probabilities per row from your own model (CSV or JSONL, one row
+                                         per dataset row, out of fold) for dataset/label-issues (one FILE only)
+      --embeddings bow|hashed|URL|DIR    row embeddings for dataset/embedding-outliers: the built-in bag of words
+                                         (default), hashed, an OpenAI-compatible endpoint (key from
+                                         ANTIDOTE_EMBEDDINGS_API_KEY), or your own local ONNX model folder
+      --embeddings-model NAME            model name sent to the endpoint (default: ${DEFAULT_ENDPOINT_MODEL})
 
 Exit codes: 0 nothing at or above the threshold, 1 findings at or above it (every flagged row belongs to
 one), 2 usage or tool error.`,
@@ -79,6 +90,11 @@ one), 2 usage or tool error.`,
       if (outputs.includes(path)) throw new AntidoteError('USAGE', `${path} is both an input and an output`);
     }
 
+    if (values.probabilities !== undefined && positionals.length > 1) throw new AntidoteError('USAGE', '--probabilities describes one dataset: give exactly one FILE');
+    const probabilities = values.probabilities !== undefined ? await readClassProbabilities(values.probabilities) : undefined;
+    const embeddings = values.embeddings !== undefined ? embeddingProviderFor(values.embeddings, values['embeddings-model'] !== undefined ? { model: values['embeddings-model'] } : {}) : undefined;
+    await embeddings?.check();
+
     const startedAt = new Date();
     const started = performance.now();
     const audits: FileAudit[] = [];
@@ -98,7 +114,14 @@ one), 2 usage or tool error.`,
           columns: () => dataset.columns(),
           ...(issues ? { issues: () => issues.call(dataset) } : {}),
         },
-        { threshold, falseDiscoveryRate, ...(shape ? { shape } : {}), ...(Object.keys(fields).length > 0 ? { fields } : {}) },
+        {
+          threshold,
+          falseDiscoveryRate,
+          ...(shape ? { shape } : {}),
+          ...(Object.keys(fields).length > 0 ? { fields } : {}),
+          ...(probabilities ? { probabilities } : {}),
+          ...(embeddings ? { embeddings } : {}),
+        },
       );
       audits.push(audit);
     }

@@ -1,4 +1,4 @@
-import { calibrateTemperature, outOfFoldProbabilities } from './classifier/out-of-fold.js';
+import { outOfFoldProbabilities } from './classifier/out-of-fold.js';
 import { findLabelIssues, type ConfidentLearningResult } from './confident-learning.js';
 import { columnText, type DatasetCorpus } from './corpus.js';
 import { defineDatasetDetector } from './dataset-detector.js';
@@ -10,10 +10,12 @@ import { alignProbabilities } from './supplied-data.js';
  * poisoning attack on classifiers (Biggio, Nelson and Laskov, ICML 2012) and the cheapest on crowd- or
  * web-sourced labels; instruction-tuning sets that phrase classification as `text -> Positive` inherit it.
  *
- * The probabilities come from the user's own model (`--probabilities FILE`) or from the built-in classifier:
- * hashed word and bigram features, softmax regression, 5 folds, temperature-scaled (classifier/). Either
- * way they are temperature-scaled against the given labels, so that "the label has probability 0.05" means
- * the same for every model and the fixed flag thresholds below keep their meaning.
+ * The probabilities come from the user's own model (`--probabilities FILE`, taken as they are: the user
+ * knows their model's calibration) or from the built-in classifier: hashed word and bigram features,
+ * softmax regression, 5 folds, temperature-scaled against the given labels (classifier/), so that "the
+ * label has probability 0.05" means about the same on every dataset and the fixed thresholds below keep
+ * their meaning. Scaling against labels that are themselves partly wrong softens the model a little (the
+ * flipped rows count as its mistakes): a cost in recall, not in false alarms.
  *
  * Confident learning lists every row whose label the model confidently contradicts; with a weak model
  * that is a tenth of a clean dataset (its own mistakes). Only rows whose label gets a calibrated
@@ -44,7 +46,6 @@ const MESSAGES = {
   quiet:
     'confident learning marks {{issues}} of {{rows}} labelled rows (estimated label noise {{noise}}%, probabilities ' +
     'from {{source}}); none has a label the model finds very unlikely',
-  row: 'labelled "{{given}}" but reads as "{{suggested}}" (label probability {{confidence}} out of fold)',
 } as const;
 
 export default defineDatasetDetector({
@@ -77,13 +78,12 @@ export default defineDatasetDetector({
       const aligned = alignProbabilities(supplied, corpus);
       probabilities = new Float32Array(rows.length * classes);
       rows.forEach((row, i) => probabilities.set(aligned.values.subarray(row * classes, (row + 1) * classes), i * classes));
-      calibrateTemperature(probabilities, labels, classes);
     } else {
       probabilities = outOfFoldProbabilities(corpus, rows, labels, classes);
     }
     const source = supplied ? supplied.source : 'the built-in classifier, 5-fold';
     const result = findLabelIssues(probabilities, labels, classes);
-    report(corpus, rows, result, source, context);
+    report(corpus, rows, result, source, supplied ? `per ${supplied.source}` : 'out of fold', context);
   },
 });
 
@@ -108,6 +108,7 @@ function report(
   rows: Uint32Array,
   result: ConfidentLearningResult,
   source: string,
+  where: string,
   context: Parameters<NonNullable<ReturnType<typeof defineDatasetDetector>['analyze']>>[1],
 ): void {
   const names = corpus.labelNames;
@@ -122,7 +123,7 @@ function report(
     const score = labelIssueScore(p);
     if (score >= 0.5) flagged++;
     const confidence = p.toFixed(3);
-    context.flagRows([row], { score, reason: `labelled "${given}" but reads as "${suggested}" (label probability ${confidence} out of fold)` });
+    context.flagRows([row], { score, reason: `labelled "${given}" but reads as "${suggested}" (label probability ${confidence} ${where})` });
     if (examples.length < MAX_EXAMPLES) examples.push(`row ${row}: "${columnText(corpus, corpus.prompt, row, 80)}" labelled ${given}, reads as ${suggested} (${confidence})`);
   }
   const issues = result.ranked.length;
