@@ -26,3 +26,8 @@ export { auditDetectors } from './detectors/registry.js';
 export { defineDatasetDetector, type DatasetDetector, type DatasetContext, type AuditRowText, type RowFlag, type TriggerReport } from './detectors/dataset/dataset-detector.js';
 export type { DatasetCorpus, TokenColumn, Vocabulary } from './detectors/dataset/corpus.js';
 export { AUDIT_RESULT_VERSION, type AuditFile, type AuditResult, type AuditRow, type AuditTrigger, type RowReason } from './audit/result.js';
+export { renderAuditHtml } from './report/audit-html.js';
+export { parseAuditResult, checkAuditResult, looksLikeAuditResult } from './report/audit-json.js';
+export { findInjectedInstructions, injectionScore, type InjectionMatch, type InjectionKind, type InjectionScan } from './detectors/text/injected-instructions.js';
+export { findEntities, type EntityMention, type EntityKind } from './detectors/text/entities.js';
+export { sentimentOf, sentimentPolarity, type SentimentTally } from './detectors/text/sentiment.js';
