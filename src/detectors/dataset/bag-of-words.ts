@@ -17,27 +17,42 @@ export const MAX_BAG_TOKENS_PER_FIELD = 256;
 
 /** The bag-of-words vectors of `rows` of the corpus; index `i` of the space is corpus row `rows[i]`. */
 export function bagOfWordsSpace(corpus: DatasetCorpus, rows: Uint32Array): VectorSpace {
-  const stamp = new Uint32Array(corpus.vocabulary.size);
-  let current = 0;
+  const columns = [corpus.prompt, corpus.response];
+  // The query row's words, stamped into a table indexed by vocabulary id (a new stamp per query, so the
+  // table is never cleared); a second table dedupes a reference row's words when it is first kept.
+  const queryStamp = new Uint32Array(corpus.vocabulary.size);
+  const keepStamp = new Uint32Array(corpus.vocabulary.size);
+  let query = 0;
+  let keep = 0;
   let querySize = 0;
-  const cache = new Map<number, Uint32Array>();
+  // Distinct ids of the rows compared against (the references), kept once in one flat array: a reference
+  // is compared with every row. `kept[i]` is where row i's ids start, -1 until first needed.
+  const kept = new Int32Array(rows.length).fill(-1);
+  const keptLength = new Uint32Array(rows.length);
+  let store = new Uint32Array(1 << 16);
+  let stored = 0;
 
-  const forEachToken = (row: number, visit: (id: number) => void): void => {
-    for (const column of [corpus.prompt, corpus.response]) {
-      const start = column.offsets[row]!;
-      const end = Math.min(column.offsets[row + 1]!, start + MAX_BAG_TOKENS_PER_FIELD);
-      for (let t = start; t < end; t++) visit(column.ids[t]!);
+  const keepIds = (index: number): number => {
+    const row = rows[index]!;
+    const start = stored;
+    keep = nextStamp(keepStamp, keep);
+    for (const column of columns) {
+      const end = Math.min(column.offsets[row + 1]!, column.offsets[row]! + MAX_BAG_TOKENS_PER_FIELD);
+      for (let t = column.offsets[row]!; t < end; t++) {
+        const id = column.ids[t]!;
+        if (keepStamp[id] === keep) continue;
+        keepStamp[id] = keep;
+        if (stored === store.length) {
+          const grown = new Uint32Array(store.length * 2);
+          grown.set(store);
+          store = grown;
+        }
+        store[stored++] = id;
+      }
     }
-  };
-  /** Distinct ids of a reference row; a reference is compared with every row, so its set is kept. */
-  const distinct = (index: number): Uint32Array => {
-    let ids = cache.get(index);
-    if (ids) return ids;
-    const seen = new Set<number>();
-    forEachToken(rows[index]!, (id) => seen.add(id));
-    ids = Uint32Array.from(seen);
-    cache.set(index, ids);
-    return ids;
+    kept[index] = start;
+    keptLength[index] = stored - start;
+    return start;
   };
 
   return {
@@ -47,24 +62,33 @@ export function bagOfWordsSpace(corpus: DatasetCorpus, rows: Uint32Array): Vecto
       return corpus.prompt.offsets[row + 1]! > corpus.prompt.offsets[row]! || corpus.response.offsets[row + 1]! > corpus.response.offsets[row]!;
     },
     query: (index) => {
-      current++;
-      if (current === 0xffffffff) {
-        stamp.fill(0);
-        current = 1;
-      }
+      query = nextStamp(queryStamp, query);
       querySize = 0;
-      forEachToken(rows[index]!, (id) => {
-        if (stamp[id] !== current) {
-          stamp[id] = current;
-          querySize++;
+      const row = rows[index]!;
+      for (const column of columns) {
+        const end = Math.min(column.offsets[row + 1]!, column.offsets[row]! + MAX_BAG_TOKENS_PER_FIELD);
+        for (let t = column.offsets[row]!; t < end; t++) {
+          const id = column.ids[t]!;
+          if (queryStamp[id] !== query) {
+            queryStamp[id] = query;
+            querySize++;
+          }
         }
-      });
+      }
     },
     similarity: (index) => {
-      const ids = distinct(index);
+      const start = kept[index]! >= 0 ? kept[index]! : keepIds(index);
+      const length = keptLength[index]!;
       let shared = 0;
-      for (let k = 0; k < ids.length; k++) if (stamp[ids[k]!] === current) shared++;
-      return querySize === 0 || ids.length === 0 ? 0 : shared / Math.sqrt(querySize * ids.length);
+      for (let k = start; k < start + length; k++) if (queryStamp[store[k]!] === query) shared++;
+      return querySize === 0 || length === 0 ? 0 : shared / Math.sqrt(querySize * length);
     },
   };
+}
+
+/** The next stamp value; after 2^32 - 1 stamps the table is cleared and counting starts again. */
+function nextStamp(table: Uint32Array, stamp: number): number {
+  if (stamp < 0xfffffffe) return stamp + 1;
+  table.fill(0);
+  return 1;
 }

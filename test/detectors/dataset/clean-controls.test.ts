@@ -15,12 +15,13 @@ import { auditRows, flaggedRows, HAVE_SHARED_DATA, readAlpacaJson, readLabelledT
  * | data (rows)                           | label-issues | near-dup-flood | length | character | embedding |
  * |---------------------------------------|--------------|----------------|--------|-----------|-----------|
  * | SST-2 train (6,920)                   | 0.39%        | 0              | 0      | 0         | 0.07%     |
- * | AG News dev (10,000)                  | 1.64% (*)    | 0.37% (**)     | 0      | 0         | 0.01%     |
+ * | AG News dev (10,000)                  | 1.64% (*)    | 0.82% (**)     | 0      | 0         | 0.01%     |
  * | BackdoorLLM refusal clean twin (500)  | n/a          | 0              | 0      | 0.20%     | 0         |
  * | BackdoorLLM SST-2 clean twin (501)    | 0            | 0              | 0      | 0         | 0         |
  *
  * (*) AG News carries real label errors; see label-issues.test.ts, which asserts that figure.
- * (**) 37 Reuters rows made mostly of the same quote-link HTML boilerplate: a real near-duplicate cluster.
+ * (**) 82 Reuters rows made mostly of the same quote-link HTML boilerplate (`&lt;a href=...FullQuote...`):
+ *      near-copies by their shingles, if not by their news.
  */
 
 const SLOW = 240_000;
