@@ -22,6 +22,14 @@ export type { OpenedDataset, OpenDatasetOptions, DatasetEvent, DatasetRecord, Ba
 export { audit, auditDataset, assembleResult, DEFAULT_THRESHOLD, DEFAULT_FALSE_DISCOVERY_RATE, type AuditInput, type AuditOptions, type FileAudit } from './audit/audit.js';
 export { renderAuditReport, renderAuditJson, renderAuditSarif, renderAuditText, AUDIT_RENDERERS, auditReportFormats, type AuditRenderer } from './audit/report.js';
 export { writeSplit, type SplitCounts } from './audit/split-output.js';
+export { readClassProbabilities, parseClassProbabilities } from './audit/class-probabilities.js';
+export { embeddingProviderFor } from './audit/embeddings/embedding-spec.js';
+export { endpointProvider, type EndpointOptions } from './audit/embeddings/endpoint-provider.js';
+export { localModelProvider } from './audit/embeddings/local-model-provider.js';
+export { hashedProvider, hashedEmbedding } from './audit/embeddings/hashed-provider.js';
+export type { EmbeddingProvider } from './audit/embeddings/provider.js';
+export type { SuppliedProbabilities, RowEmbeddings } from './detectors/dataset/supplied-data.js';
+export { findLabelIssues, type ConfidentLearningResult, type PruneMethod, type RankMethod } from './detectors/dataset/confident-learning.js';
 export { auditDetectors } from './detectors/registry.js';
 export { defineDatasetDetector, type DatasetDetector, type DatasetContext, type AuditRowText, type RowFlag, type TriggerReport } from './detectors/dataset/dataset-detector.js';
 export type { DatasetCorpus, TokenColumn, Vocabulary } from './detectors/dataset/corpus.js';
