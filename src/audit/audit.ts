@@ -9,7 +9,7 @@ import { CorpusBuilder } from '../detectors/dataset/corpus-builder.js';
 import type { AuditRowText, DatasetContext, DatasetDetector, DatasetDetectorOptions } from '../detectors/dataset/dataset-detector.js';
 import type { ReferenceFrequencies } from '../detectors/dataset/reference-frequencies.js';
 import unreadableRows from '../detectors/dataset/unreadable-rows.js';
-import { auditDetectors } from '../detectors/registry.js';
+import { auditDetectors, recommendedAuditDetectors } from '../detectors/registry.js';
 import type { DatasetColumn, DatasetEvent, DatasetIssue } from '../readers/dataset/types.js';
 import { VERSION } from '../version.js';
 import { rowMapper, type RowMapper } from './fields.js';
@@ -66,8 +66,10 @@ export interface AuditOptions {
   threshold?: number;
   falseDiscoveryRate?: number;
   reference?: ReferenceFrequencies;
-  /** Detectors to run; default: the audit preset. */
+  /** Detectors to run; default: the recommended audit preset (plus label issues when asked for or given probabilities). */
   detectors?: readonly DatasetDetector<any>[];
+  /** Also run the opt-in label-noise detector (`--label-issues`); implied by `probabilities`. */
+  labelIssues?: boolean;
   /** `--probabilities FILE`, read: class probabilities per row for dataset/label-issues (checked against the dataset). */
   probabilities?: SuppliedProbabilities;
   /** `--embeddings`: embeds every row as it streams, for dataset/embedding-outliers (default: its own bag of words). */
@@ -123,7 +125,7 @@ export function assembleResult(audits: readonly FileAudit[], inputs: readonly st
 
 /** Audit one dataset. */
 export async function auditDataset(input: AuditInput, options: AuditOptions = {}): Promise<FileAudit> {
-  const detectors = options.detectors ?? auditDetectors;
+  const detectors = options.detectors ?? (options.labelIssues || options.probabilities ? auditDetectors : recommendedAuditDetectors);
   const threshold = options.threshold ?? DEFAULT_THRESHOLD;
   const detectorOptions: DatasetDetectorOptions = {
     falseDiscoveryRate: options.falseDiscoveryRate ?? DEFAULT_FALSE_DISCOVERY_RATE,

@@ -65,6 +65,16 @@ export const scanDetectors: readonly Detector<any, any>[] = allDetectors.filter(
 /** Detectors `antidote audit` runs: the dataset family, offline and safe. */
 export const auditDetectors: readonly DatasetDetector<any>[] = allDetectors.filter(isDatasetDetector).filter((d) => !d.requires.network && !d.requires.unsafe);
 
+/**
+ * Dataset detectors that answer another question than "does this row carry a backdoor": label noise found by
+ * confident learning flags ordinary mislabelled rows (SST-2 has hundreds), which would drown the poisoned ones.
+ * They run when asked for (`antidote audit --label-issues`, or `--probabilities`).
+ */
+const OPT_IN_AUDIT_DETECTORS: ReadonlySet<string> = new Set(['dataset/label-issues']);
+
+/** The audit's default preset: every audit detector except the opt-in ones. */
+export const recommendedAuditDetectors: readonly DatasetDetector<any>[] = auditDetectors.filter((d) => !OPT_IN_AUDIT_DETECTORS.has(d.id));
+
 /** Detectors by family (the first path segment of their id: `model`, `file`). */
 export function detectorsInFamily(family: string): Detector<any, any>[] {
   return allDetectors.filter((d) => d.id.startsWith(`${family}/`));

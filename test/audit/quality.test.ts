@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { auditDataset } from '../../src/audit/audit.js';
 import type { DatasetDetector } from '../../src/detectors/dataset/dataset-detector.js';
-import { auditDetectors } from '../../src/detectors/registry.js';
+import { auditDetectors, recommendedAuditDetectors } from '../../src/detectors/registry.js';
 import type { AuditResult } from '../../src/audit/result.js';
 import {
   BACKDOOR_TYPES,
@@ -45,8 +45,10 @@ import {
  * label-trigger, and unreadable-rows): the detectors whose verdict is "this row carries a backdoor trigger".
  * The rest of the preset answers other questions (label noise by confident learning, outliers, injected
  * instructions) and SST-2 carries natural label noise, so their flags on clean rows are not poisoned rows.
- * The whole preset is measured too (seed 1 at 1%, and the clean controls, where the under-1% floor is
- * asserted for it as well) and printed as "all detectors", so its precision is visible, not hidden.
+ * The default preset (what `antidote audit` runs with no options: everything but the opt-in label-noise
+ * detector) must meet the same floor at 1%. The whole registry is measured too (seed 1 at 1%, and the clean
+ * controls, where the under-1% floor is asserted for it as well) and printed as "all detectors", so the
+ * precision cost of --label-issues is visible, not hidden.
  */
 
 const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
@@ -163,6 +165,10 @@ describe.skipIf(!available)('audit quality on BackdoorLLM', () => {
           await measure(set, type, rate, 1, mix.rows, mix.poisoned);
         }
         const mix = mixFor(type, 0.01, 1);
+        // What a user gets from `antidote audit` with no options must meet the floor too.
+        const preset = await measure(`${set} (default preset)`, type, 0.01, 1, mix.rows, mix.poisoned, recommendedAuditDetectors);
+        expect(preset.recall, `${set}/${type} default preset recall`).toBeGreaterThanOrEqual(0.95);
+        expect(preset.precision, `${set}/${type} default preset precision`).toBeGreaterThanOrEqual(0.9);
         await measure(`${set} (all detectors)`, type, 0.01, 1, mix.rows, mix.poisoned, auditDetectors);
       });
     }

@@ -26,6 +26,7 @@ const OPTIONS = {
   shape: { type: 'string' },
   'dataset-format': { type: 'string' },
   probabilities: { type: 'string' },
+  'label-issues': { type: 'boolean' },
   embeddings: { type: 'string' },
   'embeddings-model': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -59,6 +60,8 @@ Options:
       --fields ROLE=COLUMN[,ROLE=COLUMN] which column plays which part, e.g. prompt=question,response=answer
                                          (roles: prompt, input, response, text, label, messages, chosen, rejected)
       --dataset-format FORMAT            read every FILE as ${DATASET_FORMATS.join('|')} (default: detected)
+      --label-issues                     also look for mislabelled rows (confident learning, dataset/label-issues):
+                                         label noise, not poisoning, so it is off by default
       --probabilities FILE               class probabilities per row from your own model (CSV or JSONL, one row
                                          per dataset row, out of fold) for dataset/label-issues (one FILE only)
       --embeddings bow|hashed|URL|DIR    row embeddings for dataset/embedding-outliers: the built-in bag of words
@@ -120,6 +123,7 @@ one), 2 usage or tool error.`,
           ...(shape ? { shape } : {}),
           ...(Object.keys(fields).length > 0 ? { fields } : {}),
           ...(probabilities ? { probabilities } : {}),
+          ...(values['label-issues'] ? { labelIssues: true } : {}),
           ...(embeddings ? { embeddings } : {}),
         },
       );

@@ -220,8 +220,10 @@ export default defineDatasetDetector({
         found.sort((a, b) => b.share - a.share || a.row - b.row);
         const details: Record<string, string | number> = { field: field.name, medianShare: Number(median.toFixed(3)), scaledMad: Number(scale.toFixed(3)), zThreshold: SHARE_Z, gap: SHARE_GAP };
         found.forEach((f, k) => {
-          // 0.5 at the threshold, 0.7 at a share 30 points beyond it.
-          const score = Math.min(0.7, 0.5 + (0.2 * (f.share - median - SHARE_GAP)) / 0.3);
+          // A share outlier is a row to look at, not evidence of poison (a markdown table is mostly symbols):
+          // its score stays under the default flag threshold (0.5), so it is reported with its reason but only
+          // quarantined when the user lowers --threshold. 0.3 at the threshold, 0.45 at 30 points beyond it.
+          const score = Math.min(0.45, 0.3 + (0.15 * (f.share - median - SHARE_GAP)) / 0.3);
           const reason = `${field.name} is ${Math.round(100 * f.share)}% ${kind} characters where the dataset's median is ${Math.round(100 * median)}%`;
           context.flagRows(withDuplicates(corpus, [f.row]), { score, reason });
           if (k < MAX_EXAMPLES) details[`example${k + 1}`] = `row ${f.row} (${Math.round(100 * f.share)}%): ${columnText(corpus, field.column, f.row, 60)}`;
