@@ -154,4 +154,16 @@ describe('antidote audit', () => {
     expect(missing.stderr).not.toContain('    at ');
     expect(antidote(['audit', poisonedJsonl, '--format', 'json']).code).toBe(1);
   });
+
+  it('antidote report re-renders a saved audit result (text, html), keeping the exit code', async () => {
+    const saved = join(dir, 'saved-audit.json');
+    expect(await code([poisonedJsonl, '--format', 'json', '-o', saved])).toBe(1);
+    stdout = '';
+    expect(await main(['report', saved])).toBe(1);
+    expect(stdout).toContain('vellichor');
+    const html = join(dir, 'saved-audit.html');
+    expect(await main(['report', saved, '--format', 'html', '-o', html])).toBe(1);
+    expect(readFileSync(html, 'utf8')).toMatch(/^<!doctype html>/i);
+    expect(readFileSync(html, 'utf8')).toContain('vellichor');
+  });
 });

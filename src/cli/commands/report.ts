@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { AntidoteError, errorMessage } from '../../core/errors.js';
 import { atLeast, SEVERITIES } from '../../core/severity.js';
 import { parseResult } from '../../report/json.js';
+import { checkAuditResult, looksLikeAuditResult } from '../../report/audit-json.js';
+import { auditReportFormats, renderAuditReport } from '../../audit/report.js';
 import { renderReport } from '../../report/index.js';
 import { parseCommandArgs, type CliCommand } from '../command.js';
 import { parseFailOn, parseFormat, useColor, writeOutput } from '../output.js';
@@ -23,7 +25,7 @@ export const reportCommand: CliCommand = {
   summary: 're-render a saved JSON result',
   help: `Usage: antidote report RESULT.json [options]
 
-Re-renders a result saved with --format json, offline, keeping the exit-code contract.
+Re-renders a result saved with --format json (by scan or audit), offline, keeping the exit-code contract.
 
 Options:
   -f, --format text|json|sarif|html      report format (default: text)
@@ -43,6 +45,19 @@ Options:
       text = readFileSync(file, 'utf8');
     } catch (error) {
       throw new AntidoteError('INPUT_NOT_FOUND', `${file}: cannot read (${errorMessage(error)})`, { cause: error });
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined; // parseResult below names the syntax error
+    }
+    if (looksLikeAuditResult(parsed)) {
+      const audit = checkAuditResult(parsed, file);
+      const auditFormat = values.format ?? 'text';
+      if (!auditReportFormats().includes(auditFormat)) throw new AntidoteError('USAGE', `--format must be one of ${auditReportFormats().join(', ')} (got '${auditFormat}')`);
+      writeOutput(renderAuditReport(audit, auditFormat, { color: useColor(auditFormat, values.output) }), values.output);
+      return audit.findings.some((f) => atLeast(f.severity, failOn)) ? 1 : 0;
     }
     const result = parseResult(text, file);
     writeOutput(renderReport(result, format, { color: useColor(format, values.output), verbose: values.verbose ?? false }), values.output);
