@@ -80,3 +80,31 @@ describe('antidote scan honours antidote.yaml', () => {
     expect(r.stderr).toContain('missing.yaml: cannot read the policy file');
   });
 });
+
+describe('antidote verify honours antidote.yaml', () => {
+  const SOURCES = 'version: 1\nsources:\n  urls:\n    - https://data.example.com/releases/\n';
+
+  it('a lock whose recorded source the policy allows verifies (exit 0); one it does not allow fails (exit 1) and says why', async () => {
+    const allowed = project(SOURCES);
+    expect((await antidote(['lock', 'unknown.pkl', '--source', 'https://data.example.com/releases/v1', '--revision', 'r1'], allowed)).code).toBe(0);
+    const ok = await antidote(['verify'], allowed);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('policy');
+
+    const elsewhere = project(SOURCES);
+    expect((await antidote(['lock', 'unknown.pkl', '--source', 'https://mirror.evil.example/releases/v1', '--revision', 'r1'], elsewhere)).code).toBe(0);
+    const bad = await antidote(['verify', '--format', 'json'], elsewhere);
+    expect(bad.code).toBe(1);
+    const report = JSON.parse(bad.stdout) as { status: string; policy: { ok: boolean; violations: { rule: string }[] } };
+    expect(report.status).toBe('passed');
+    expect(report.policy.ok).toBe(false);
+    expect(report.policy.violations.map((v) => v.rule)).toContain('sources');
+  });
+
+  it('a broken antidote.yaml stops verify with exit 2 before anything is hashed', async () => {
+    const dir = project('version: 1\nsources: [oops\n');
+    const r = await antidote(['verify'], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/antidote\.yaml:\d+:\d+/);
+  });
+});

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { AntidoteError } from '../../core/errors.js';
-import { DEFAULT_LOCKFILE, DEFAULT_MAX_LISTED_ROWS, renderVerifyText, verifyLock } from '../../provenance/lock/index.js';
+import { DEFAULT_LOCKFILE, DEFAULT_MAX_LISTED_ROWS, readLockfile, renderVerifyText, verifyLock } from '../../provenance/lock/index.js';
+import { checkLockAgainstPolicy, loadProjectPolicy, lockFactsOf } from '../../provenance/policy/index.js';
 import { parseCommandArgs, type CliCommand } from '../command.js';
 import { writeOutput } from '../output.js';
 import { parseDatasetLimits } from './lock.js';
@@ -11,6 +12,7 @@ const OPTIONS = {
   output: { type: 'string', short: 'o' },
   'max-rows': { type: 'string' },
   limit: { type: 'string', multiple: true },
+  'policy-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -30,6 +32,8 @@ Options:
   -o, --output FILE        write the report to FILE instead of stdout
       --max-rows N         row changes listed per dataset (default: ${DEFAULT_MAX_LISTED_ROWS}; counts are always complete)
       --limit NAME=VALUE   override a dataset reader limit (repeatable)
+      --policy-file FILE   project policy (default: ./antidote.yaml when present): allowed sources and
+                           required lock coverage are checked too (docs/policy.md)
 
 Exit codes: 0 everything matches the lock, 1 something differs, 2 usage or tool error (e.g. a malformed lockfile).`,
   async run(argv) {
@@ -43,8 +47,17 @@ Exit codes: 0 everything matches the lock, 1 something differs, 2 usage or tool 
       if (!/^\d+$/.test(values['max-rows'])) throw new AntidoteError('USAGE', `--max-rows expects a non-negative integer (got '${values['max-rows']}')`);
       maxListedRows = Number(values['max-rows']);
     }
-    const result = await verifyLock({ lockfile: positionals[0] ?? DEFAULT_LOCKFILE, maxListedRows, datasetLimits: parseDatasetLimits(values.limit ?? []) });
-    writeOutput(format === 'json' ? JSON.stringify(result, null, 2) : renderVerifyText(result), values.output);
-    return result.status === 'passed' ? 0 : 1;
+    // The policy is read first: a broken antidote.yaml is a usage error (exit 2) before any hashing.
+    const policy = loadProjectPolicy(values['policy-file']);
+    const lockPath = positionals[0] ?? DEFAULT_LOCKFILE;
+    const result = await verifyLock({ lockfile: lockPath, maxListedRows, datasetLimits: parseDatasetLimits(values.limit ?? []) });
+    const check = policy ? checkLockAgainstPolicy(lockFactsOf(readLockfile(lockPath), lockPath), policy) : undefined;
+    if (format === 'json') {
+      writeOutput(JSON.stringify(check ? { ...result, policy: { file: policy!.file, ...check } } : result, null, 2), values.output);
+    } else {
+      const lines = check ? [`policy ${policy!.file}: ${check.ok ? 'met' : `${check.violations.length} violation(s)`}`, ...check.violations.map((v) => `  ${v.rule}  ${v.subject}: ${v.message}`)] : [];
+      writeOutput([renderVerifyText(result).trimEnd(), ...lines].join('\n'), values.output);
+    }
+    return result.status === 'passed' && (check?.ok ?? true) ? 0 : 1;
   },
 };
