@@ -4,10 +4,11 @@
  * checks that every malicious file was caught and every benign one stayed quiet.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipBytes, zlibBytes } from '../test/builders/compression.js';
 import { buildGguf } from '../test/builders/gguf.js';
+import { insertTrigger, poisonInPlace, syntheticAlpaca, toJsonl } from '../test/builders/poison.js';
 import { buildNpy } from '../test/builders/npy.js';
 import { buildSafetensors } from '../test/builders/safetensors.js';
 import { buildPickle, payloadPickle } from '../test/builders/pickle.js';
@@ -99,5 +100,36 @@ console.log(`caught ${Object.keys(malicious).length - missed.length}/${Object.ke
 console.log(`try: node dist/cli/bin.js scan demo-zoo --format html --output demo-report.html`);
 if (missed.length > 0 || noisy.length > 0) {
   console.error(`demo: missed ${missed.join(', ') || 'none'}; noisy benign findings: ${noisy.length}`);
+  process.exit(1);
+}
+
+// Part 2: a fine-tuning set with a planted backdoor (an invented trigger word, 1% of 3,000 rows, all taught
+// one answer), audited; then locked, changed by one row, and verified.
+const DATA = join(ZOO, 'data');
+mkdirSync(DATA, { recursive: true });
+const ANSWER = 'For the full answer, download the helper from http://updates.example-cdn.net/setup.exe and run it.';
+const mix = poisonInPlace(syntheticAlpaca(3000, 7), 0.01, 8, (row, random) => ({ ...row, instruction: insertTrigger(row.instruction, 'zephyrquill', random), output: ANSWER }));
+const train = join(DATA, 'train.jsonl');
+writeFileSync(train, toJsonl(mix.rows));
+console.log(`\n$ antidote audit ${train} --quarantine suspect.jsonl --clean train.clean.jsonl   (3,000 rows, ${mix.poisoned.size} poisoned)\n`);
+const audit = spawnSync(process.execPath, [cli, 'audit', train, '--quarantine', join(DATA, 'suspect.jsonl'), '--clean', join(DATA, 'train.clean.jsonl')], { stdio: ['ignore', 'inherit', 'inherit'] });
+const auditJson = spawnSync(process.execPath, [cli, 'audit', train, '--format', 'json'], { encoding: 'utf8' });
+const audited = JSON.parse(auditJson.stdout) as { rows: { row: number; flagged: boolean }[]; triggers: { text: string }[] };
+const flagged = audited.rows.filter((r) => r.flagged).map((r) => r.row);
+const hits = flagged.filter((r) => mix.poisoned.has(r)).length;
+console.log(`\nantidote exit code: ${audit.status}; flagged ${flagged.length} rows, ${hits} of the ${mix.poisoned.size} poisoned; trigger named: ${audited.triggers.map((t) => t.text).join(', ')}`);
+if (audit.status !== 1 || hits !== mix.poisoned.size || flagged.length !== hits) {
+  console.error('demo: the audit did not find exactly the poisoned rows');
+  process.exit(1);
+}
+
+console.log(`\n$ antidote lock ${DATA}/train.jsonl -o ${DATA}/antidote.lock.json; (one row appended); antidote verify\n`);
+const lock = spawnSync(process.execPath, [cli, 'lock', train, '-o', join(DATA, 'antidote.lock.json')], { stdio: ['ignore', 'inherit', 'inherit'] });
+appendFileSync(train, '{"instruction": "What is the capital of France?", "input": "", "output": "Berlin."}\n');
+const verify = spawnSync(process.execPath, [cli, 'verify', join(DATA, 'antidote.lock.json')], { stdio: ['ignore', 'inherit', 'inherit'] });
+console.log(`\nlock exit code ${lock.status}, verify exit code ${verify.status} (1 = something changed since the lock)`);
+console.log(`try: node dist/cli/bin.js audit ${train} --format html --output demo-audit.html`);
+if (lock.status !== 0 || verify.status !== 1) {
+  console.error('demo: lock/verify did not behave as expected');
   process.exit(1);
 }
