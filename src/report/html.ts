@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Finding } from '../core/finding.js';
 import type { FileRecord, RuleInfo, ScanResult } from '../core/result.js';
 import { SEVERITIES, severityRank } from '../core/severity.js';
-import { neutraliseControls } from './display-text.js';
+import { cspHash, htmlText, htmlToken } from './html-text.js';
 
 /*
  * One self-contained page that works opened from disk or as a CI artifact: inline CSS, a few lines of
@@ -63,10 +62,6 @@ const SCRIPT = `
 })();
 `;
 
-function cspHash(source: string): string {
-  return `'sha256-${createHash('sha256').update(source, 'utf8').digest('base64')}'`;
-}
-
 /** Nothing may load from anywhere; only the two inline blocks above, identified by hash, may apply. */
 const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -77,17 +72,9 @@ const CONTENT_SECURITY_POLICY = [
   "form-action 'none'",
 ].join('; ');
 
-const HTML_ESCAPES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/** Untrusted string to HTML text or attribute value: control characters neutralised, markup escaped. */
+/** Untrusted string to HTML text or attribute value, unclipped: a scan finding is shown whole. */
 function text(value: unknown, options: { keepLayout?: boolean } = {}): string {
-  return neutraliseControls(String(value), options).replace(/[&<>"']/g, (char) => HTML_ESCAPES[char] ?? char);
+  return htmlText(value, { ...options, max: Number.POSITIVE_INFINITY });
 }
 
 /** A path as HTML text that prefers to wrap after `/` and `!` (separators) over mid-name. */
@@ -95,10 +82,7 @@ function pathText(value: string): string {
   return text(value).replace(/[/!]/g, '$&<wbr>');
 }
 
-/** A class-name-safe token for a known enum value; anything else gets a fixed fallback. */
-function token(value: string, allowed: readonly string[]): string {
-  return allowed.includes(value) ? value : 'unknown';
-}
+const token = htmlToken;
 
 const FILE_STATUSES = ['scanned', 'partial', 'failed', 'skipped'] as const;
 const RUN_STATUSES = ['succeeded', 'partial', 'failed'] as const;
