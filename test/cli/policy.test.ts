@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { payloadPickle } from '../builders/pickle.js';
+import { syntheticAlpaca } from '../builders/poison.js';
 
 /*
  * `antidote scan` and the project policy, run as a user runs it: in a project folder holding antidote.yaml,
@@ -106,5 +107,24 @@ describe('antidote verify honours antidote.yaml', () => {
     const r = await antidote(['verify'], dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/antidote\.yaml:\d+:\d+/);
+  });
+});
+
+describe('antidote audit honours antidote.yaml', () => {
+  const rows = syntheticAlpaca(300, 5).map((r) => JSON.stringify(r));
+  rows[7] = JSON.stringify({ instruction: 'broken row without output' });
+  const dataset = (policy: string): string => {
+    const dir = project(policy);
+    writeFileSync(join(dir, 'train.jsonl'), `${rows.join('\n')}\n`);
+    return dir;
+  };
+
+  it('audit.max-flagged-ratio: a file flagging a larger share exits 1 and says so; a looser ratio and a high fail-on pass', async () => {
+    // The one unreadable row is flagged (1 of 300); its finding is medium, under fail-on high.
+    const strict = await antidote(['audit', 'train.jsonl'], dataset('version: 1\naudit:\n  fail-on: high\n  max-flagged-ratio: 0.001\n'));
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toContain('audit.max-flagged-ratio 0.001');
+    const loose = await antidote(['audit', 'train.jsonl'], dataset('version: 1\naudit:\n  fail-on: high\n  max-flagged-ratio: 0.01\n'));
+    expect(loose.code).toBe(0);
   });
 });

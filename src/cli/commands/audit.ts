@@ -10,6 +10,7 @@ import { AntidoteError } from '../../core/errors.js';
 import { atLeast, SEVERITIES } from '../../core/severity.js';
 import { openDataset } from '../../readers/dataset/open-dataset.js';
 import type { DatasetFormat } from '../../readers/dataset/types.js';
+import { auditThresholds, loadProjectPolicy } from '../../provenance/policy/index.js';
 import { parseCommandArgs, type CliCommand } from '../command.js';
 import { parseFailOn, useColor, writeOutput } from '../output.js';
 import { printHelp } from './scan.js';
@@ -27,6 +28,7 @@ const OPTIONS = {
   'dataset-format': { type: 'string' },
   probabilities: { type: 'string' },
   'label-issues': { type: 'boolean' },
+  'policy-file': { type: 'string' },
   embeddings: { type: 'string' },
   'embeddings-model': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -60,6 +62,8 @@ Options:
       --fields ROLE=COLUMN[,ROLE=COLUMN] which column plays which part, e.g. prompt=question,response=answer
                                          (roles: prompt, input, response, text, label, messages, chosen, rejected)
       --dataset-format FORMAT            read every FILE as ${DATASET_FORMATS.join('|')} (default: detected)
+      --policy-file FILE                 project policy (default: ./antidote.yaml when present): audit.fail-on
+                                         and audit.max-flagged-ratio (a file flagging a larger share fails)
       --label-issues                     also look for mislabelled rows (confident learning, dataset/label-issues):
                                          label noise, not poisoning, so it is off by default
       --probabilities FILE               class probabilities per row from your own model (CSV or JSONL, one row
@@ -76,7 +80,8 @@ one), 2 usage or tool error.`,
     if (values.help) return printHelp(this.help);
     const format = values.format ?? 'text';
     if (!auditReportFormats().includes(format)) throw new AntidoteError('USAGE', `--format must be one of ${auditReportFormats().join(', ')} (got '${format}')`);
-    const failOn = parseFailOn(values['fail-on'], 'medium');
+    const policy = auditThresholds(loadProjectPolicy(values['policy-file']));
+    const failOn = parseFailOn(values['fail-on'], policy.failOn ?? 'medium');
     const threshold = parseUnitInterval('--threshold', values.threshold, DEFAULT_THRESHOLD);
     const falseDiscoveryRate = parseUnitInterval('--fdr', values.fdr, DEFAULT_FALSE_DISCOVERY_RATE);
     const shape = parseShape(values.shape);
@@ -143,7 +148,12 @@ one), 2 usage or tool error.`,
       );
     }
     writeOutput(renderAuditReport(result, format, { color: useColor(format, values.output) }), values.output);
-    return result.findings.some((f) => atLeast(f.severity, failOn)) ? 1 : 0;
+    const maxRatio = policy.maxFlaggedRatio;
+    const overRatio = maxRatio === undefined ? [] : result.files.filter((f) => f.rows > 0 && f.flaggedRows / f.rows > maxRatio);
+    for (const f of overRatio) {
+      process.stderr.write(`antidote: ${f.path}: ${f.flaggedRows} of ${f.rows} rows flagged, more than the policy's audit.max-flagged-ratio ${maxRatio}\n`);
+    }
+    return overRatio.length > 0 || result.findings.some((f) => atLeast(f.severity, failOn)) ? 1 : 0;
   },
 };
 
