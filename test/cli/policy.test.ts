@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -126,5 +127,30 @@ describe('antidote audit honours antidote.yaml', () => {
     expect(strict.stderr).toContain('audit.max-flagged-ratio 0.001');
     const loose = await antidote(['audit', 'train.jsonl'], dataset('version: 1\naudit:\n  fail-on: high\n  max-flagged-ratio: 0.01\n'));
     expect(loose.code).toBe(0);
+  });
+});
+
+describe('antidote verify checks the signatures antidote.yaml requires', () => {
+  it('a model signed with a key the policy names passes; a changed model file fails the policy (exit 1, signatures rule)', async () => {
+    const dir = project('version: 1\nsignatures:\n  require:\n    - model\n  keys:\n    - path: release.pub\n');
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeFileSync(join(dir, 'release.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(join(dir, 'release.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+    mkdirSync(join(dir, 'model'));
+    writeFileSync(join(dir, 'model', 'weights.bin'), 'weights');
+    expect((await antidote(['sign', 'model', '--key', 'release.pem'], dir)).code).toBe(0);
+    expect((await antidote(['lock', 'unknown.pkl'], dir)).code).toBe(0);
+    const ok = await antidote(['verify', '--format', 'json'], dir);
+    expect(ok.code).toBe(0);
+    expect((JSON.parse(ok.stdout) as { policy: { ok: boolean } }).policy.ok).toBe(true);
+
+    appendFileSync(join(dir, 'model', 'weights.bin'), '!');
+    const bad = await antidote(['verify', '--format', 'json'], dir);
+    expect(bad.code).toBe(1);
+    const report = JSON.parse(bad.stdout) as { status: string; policy: { violations: { rule: string; message: string }[] } };
+    expect(report.status).toBe('passed');
+    // The failed signature, and the required model left without a verified one.
+    expect(new Set(report.policy.violations.map((v) => v.rule))).toEqual(new Set(['signatures']));
+    expect(report.policy.violations[0]!.message).toMatch(/failed, not verified/);
   });
 });

@@ -1,7 +1,11 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AntidoteError } from '../../core/errors.js';
 import { DEFAULT_LOCKFILE, DEFAULT_MAX_LISTED_ROWS, readLockfile, renderVerifyText, verifyLock } from '../../provenance/lock/index.js';
-import { checkLockAgainstPolicy, loadProjectPolicy, lockFactsOf } from '../../provenance/policy/index.js';
+import { checkLockAgainstPolicy, checkSignatureAgainstPolicy, loadProjectPolicy, lockFactsOf, signatureFactsOf } from '../../provenance/policy/index.js';
+import type { Policy, PolicyCheck, SignatureFacts } from '../../provenance/policy/index.js';
+import { verifyModelSignature } from '../../provenance/signing/index.js';
 import { parseCommandArgs, type CliCommand } from '../command.js';
 import { writeOutput } from '../output.js';
 import { parseDatasetLimits } from './lock.js';
@@ -33,7 +37,8 @@ Options:
       --max-rows N         row changes listed per dataset (default: ${DEFAULT_MAX_LISTED_ROWS}; counts are always complete)
       --limit NAME=VALUE   override a dataset reader limit (repeatable)
       --policy-file FILE   project policy (default: ./antidote.yaml when present): allowed sources and
-                           required lock coverage are checked too (docs/policy.md)
+                           required lock coverage are checked too, and every model under
+                           signatures.require is verified with the policy's key files (docs/policy.md)
 
 Exit codes: 0 everything matches the lock, 1 something differs, 2 usage or tool error (e.g. a malformed lockfile).`,
   async run(argv) {
@@ -51,7 +56,7 @@ Exit codes: 0 everything matches the lock, 1 something differs, 2 usage or tool 
     const policy = loadProjectPolicy(values['policy-file']);
     const lockPath = positionals[0] ?? DEFAULT_LOCKFILE;
     const result = await verifyLock({ lockfile: lockPath, maxListedRows, datasetLimits: parseDatasetLimits(values.limit ?? []) });
-    const check = policy ? checkLockAgainstPolicy(lockFactsOf(readLockfile(lockPath), lockPath), policy) : undefined;
+    const check = policy ? mergeChecks(checkLockAgainstPolicy(lockFactsOf(readLockfile(lockPath), lockPath), policy), await checkRequiredSignatures(policy)) : undefined;
     if (format === 'json') {
       writeOutput(JSON.stringify(check ? { ...result, policy: { file: policy!.file, ...check } } : result, null, 2), values.output);
     } else {
@@ -61,3 +66,33 @@ Exit codes: 0 everything matches the lock, 1 something differs, 2 usage or tool 
     return result.status === 'passed' && (check?.ok ?? true) ? 0 : 1;
   },
 };
+
+function mergeChecks(a: PolicyCheck, b: PolicyCheck): PolicyCheck {
+  return { ok: a.ok && b.ok, violations: [...a.violations, ...b.violations] };
+}
+
+/**
+ * Every model the policy requires to be signed is verified against its model_signing signature (`model.sig`
+ * inside a folder, `FILE.sig` beside a file) with each public key file the policy names; the first verified
+ * result (or the last failure) is judged. Sigstore identities need a trusted root, which the policy does not
+ * carry: such models are checked with `antidote verify-signature --trusted-root` instead.
+ */
+async function checkRequiredSignatures(policy: Policy): Promise<PolicyCheck> {
+  const rules = policy.signatures;
+  if (!rules || rules.require.length === 0) return { ok: true, violations: [] };
+  const keyFiles = rules.keys.flatMap((k) => (k.path !== undefined ? [k.path] : []));
+  const facts: SignatureFacts[] = [];
+  for (const required of rules.require) {
+    if (!existsSync(required.path)) continue; // reported by the check as not covered
+    const signaturePath = statSync(required.path).isDirectory() ? join(required.path, 'model.sig') : `${required.path}.sig`;
+    if (!existsSync(signaturePath)) continue;
+    let judged: SignatureFacts | undefined;
+    for (const publicKeyPath of keyFiles) {
+      const verification = await verifyModelSignature({ modelPath: required.path, signaturePath, trust: { kind: 'public-key', publicKeyPath } });
+      judged = signatureFactsOf(verification);
+      if (verification.status === 'verified') break;
+    }
+    if (judged) facts.push(judged);
+  }
+  return checkSignatureAgainstPolicy(facts, policy);
+}
