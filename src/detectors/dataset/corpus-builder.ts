@@ -46,7 +46,7 @@ class TokenColumnBuilder {
 
   build(rowCount: number): TokenColumn {
     this.startRow(rowCount);
-    return { offsets: this.offsets.toArray(rowCount + 1), ids: this.ids.toArray(), spaceBefore: this.spaceBefore.toArray() };
+    return { offsets: this.offsets.take(rowCount + 1), ids: this.ids.take(), spaceBefore: this.spaceBefore.take() };
   }
 }
 
@@ -183,18 +183,18 @@ export class CorpusBuilder {
       path: this.path,
       shape: this.shape,
       rowCount,
-      readable: this.readable.toArray(rowCount),
-      canonical: this.canonical.toArray(rowCount),
+      readable: this.readable.take(rowCount),
+      canonical: this.canonical.take(rowCount),
       prompt: this.prompt.build(rowCount),
       response: this.response.build(rowCount),
-      promptKey: this.promptKey.toArray(rowCount),
-      responseKey: this.responseKey.toArray(rowCount),
-      responseSignature: this.signatures.toArray(rowCount * SIGNATURE_SIZE),
+      promptKey: this.promptKey.take(rowCount),
+      responseKey: this.responseKey.take(rowCount),
+      responseSignature: this.signatures.take(rowCount * SIGNATURE_SIZE),
       signatureSize: SIGNATURE_SIZE,
-      responseFeatures: this.features.toArray(rowCount),
+      responseFeatures: this.features.take(rowCount),
       label,
       labelNames,
-      responseDomains: { offsets: this.domainOffsets.toArray(rowCount + 1), ids: this.domainIds.toArray() },
+      responseDomains: { offsets: this.domainOffsets.take(rowCount + 1), ids: this.domainIds.take() },
       domains: this.domainNames,
       vocabulary,
       truncatedRows: this.truncatedRows,
